@@ -1,0 +1,300 @@
+"""PDF intake with PyMuPDF: text per page (tables as Markdown rows, in reading order), document
+title/authors, and an OCR fallback for scanned pages that have no text layer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pymupdf
+
+from sourcebook.ingest.base import ExtractContext, ExtractionError, register
+from sourcebook.ingest.chunking import chunk_text
+from sourcebook.models import PassageDraft
+
+OCR_DPI = 170
+MIN_TEXT_CHARS = 20        # a page with fewer extractable characters is treated as scanned
+MAX_TABLE_CELL = 600       # a longer "cell" means a page frame detected as a table, not a real table
+
+_CJK_END = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]$")
+_CJK_START = re.compile(r"^[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|，|、|\band\b|&)\s*")
+_BAD_TITLE = re.compile(
+    r"^(untitled|\(anonymous\)|microsoft (word|powerpoint)|document\d*$|abstract$|contents$|introduction$"
+    r"|\d+(\.\d+)*\.?\s+\S+$)|\.(docx?|pdf|pptx?|tex|dvi)$",
+    re.I,
+)
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join the lines of one text block: no space between CJK characters, none after a trailing
+    hyphen, a single space otherwise."""
+    out = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif out.endswith("-") or (_CJK_END.search(out) and _CJK_START.search(line)):
+            out += line
+        else:
+            out += " " + line
+    return out
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return join_lines(text.splitlines()).replace("|", "\\|")
+
+
+def table_markdown(rows: list[list[Any]]) -> str:
+    """Render table rows as Markdown (first row as header); empty rows are dropped."""
+    cleaned = [[_cell(c) for c in row] for row in rows]
+    cleaned = [r for r in cleaned if any(r)]
+    if not cleaned:
+        return ""
+    width = max(len(r) for r in cleaned)
+    cleaned = [r + [""] * (width - len(r)) for r in cleaned]
+    lines = ["| " + " | ".join(cleaned[0]) + " |", "| " + " | ".join(["---"] * width) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in cleaned[1:]]
+    return "\n".join(lines)
+
+
+def _inside(inner: tuple[float, ...], outer: tuple[float, ...], slack: float = 2.0) -> bool:
+    x0, y0, x1, y1 = inner
+    return x0 >= outer[0] - slack and y0 >= outer[1] - slack and x1 <= outer[2] + slack and y1 <= outer[3] + slack
+
+
+def _char_lines(page: pymupdf.Page) -> list[list[tuple[float, float, str]]]:
+    """Characters of the page, grouped by text line, as (x-centre, y-centre, char)."""
+    out: list[list[tuple[float, float, str]]] = []
+    for block in page.get_text("rawdict")["blocks"]:
+        if block.get("type") != 0:
+            continue
+        for line in block["lines"]:
+            chars = [
+                ((ch["bbox"][0] + ch["bbox"][2]) / 2, (ch["bbox"][1] + ch["bbox"][3]) / 2, ch["c"])
+                for span in line["spans"]
+                for ch in span["chars"]
+            ]
+            if chars:
+                out.append(chars)
+    return out
+
+
+def _cell_text(lines: list[list[tuple[float, float, str]]], rect: tuple[float, ...] | None) -> str:
+    if rect is None:
+        return ""
+    x0, y0, x1, y1 = rect
+    parts = []
+    for chars in lines:
+        text = "".join(c for cx, cy, c in chars if x0 <= cx <= x1 and y0 <= cy <= y1)
+        if text.strip():
+            parts.append(text)
+    return join_lines(parts)
+
+
+def _table_rows(table: Any, lines: list[list[tuple[float, float, str]]]) -> list[list[str]]:
+    """Cell texts of a detected table, each character assigned to the cell holding its centre."""
+    return [[_cell_text(lines, cell) for cell in row.cells] for row in table.rows]
+
+
+def _plausible_table(rows: list[list[str]]) -> bool:
+    """Reject framed paragraphs, page borders and diagrams that the line finder reports as tables."""
+    if len(rows) < 2 or max(len(r) for r in rows) < 2:
+        return False
+    cells = [c for r in rows for c in r]
+    filled = [c for c in cells if c.strip()]
+    if len(filled) < 3 or len(filled) < len(cells) / 2:
+        return False
+    return max(len(c) for c in filled) <= MAX_TABLE_CELL
+
+
+def _may_have_tables(page: pymupdf.Page) -> bool:
+    # table detection is the slow part of PDF reading; only run it where ruling lines exist
+    try:
+        return len(page.get_cdrawings()) >= 4
+    except Exception:
+        return True
+
+
+def _find_tables(page: pymupdf.Page) -> list[Any]:
+    # Line-based detection only: the optional layout model (pymupdf.layout) costs ~0.4 s per page.
+    try:
+        found = page.find_tables(use_layout=False)
+    except TypeError:  # PyMuPDF without the use_layout switch
+        found = page.find_tables()
+    return list(found.tables)
+
+
+def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int]) -> str:
+    """Text of one page in reading order, with tables rendered as Markdown where they stand."""
+    items: list[tuple[float, float, str]] = []
+    table_boxes: list[tuple[float, ...]] = []
+    tables: list[Any] = []
+    if _may_have_tables(page):
+        try:
+            tables = _find_tables(page)
+        except Exception as e:  # table detection is best effort
+            ctx.warn(f"table detection failed on p. {page.number + 1}: {e}")
+    char_lines = _char_lines(page) if tables else []
+    for tab in tables:
+        try:
+            rows = _table_rows(tab, char_lines)
+        except Exception:
+            continue
+        if not _plausible_table(rows):
+            continue
+        md = table_markdown(rows)
+        if not md:
+            continue
+        box = tuple(tab.bbox)
+        table_boxes.append(box)
+        items.append((box[1], box[0], md))
+        tables_found[0] += 1
+    for block in page.get_text("dict", sort=True)["blocks"]:
+        if block.get("type") != 0:
+            continue
+        bbox = tuple(block["bbox"])
+        lines: list[str] = []
+        for line in block["lines"]:
+            lbox = tuple(line["bbox"])
+            if any(_inside(lbox, tb) for tb in table_boxes):
+                continue
+            lines.append("".join(span["text"] for span in line["spans"]))
+        text = join_lines(lines)
+        if text:
+            items.append((bbox[1], bbox[0], text))
+    items.sort(key=lambda it: (round(it[0], 0), it[1]))
+    return "\n\n".join(it[2] for it in items)
+
+
+def _ocr_png(png: bytes) -> str:
+    """OCR a PNG image; uses the shared media OCR engine when present, else RapidOCR directly."""
+    try:
+        from sourcebook.media.ocr import ocr_image  # type: ignore[attr-defined]
+    except ImportError:
+        ocr_image = None
+    if ocr_image is not None:
+        try:
+            result = ocr_image(png)
+            if isinstance(result, str):
+                return result
+            if isinstance(result, list | tuple):
+                return "\n".join(getattr(r, "text", r if isinstance(r, str) else str(r)) for r in result)
+            text = getattr(result, "text", None)
+            if isinstance(text, str):
+                return text
+        except (TypeError, ValueError):
+            pass
+    engine = _rapidocr()
+    result, _ = engine(png)
+    if not result:
+        return ""
+    return "\n".join(str(r[1]) for r in result)
+
+
+_ENGINE: Any = None
+
+
+def _rapidocr() -> Any:
+    global _ENGINE
+    if _ENGINE is None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        _ENGINE = RapidOCR()
+    return _ENGINE
+
+
+def _first_page_title(doc: pymupdf.Document) -> str:
+    """Guess the title as the largest-font line in the top half of page 1."""
+    if doc.page_count == 0:
+        return ""
+    page = doc[0]
+    sizes: list[float] = []
+    lines: list[tuple[float, str]] = []
+    for block in page.get_text("dict")["blocks"]:
+        if block.get("type") != 0:
+            continue
+        for line in block["lines"]:
+            text = "".join(s["text"] for s in line["spans"]).strip()
+            if not text or line["bbox"][1] > page.rect.height * 0.5:
+                continue
+            size = max(s["size"] for s in line["spans"])
+            sizes.append(size)
+            lines.append((size, text))
+    if not lines:
+        return ""
+    top = max(s for s, _ in lines)
+    body = sorted(sizes)[len(sizes) // 2]
+    if top <= body * 1.15:
+        return ""
+    title = join_lines([t for s, t in lines if abs(s - top) < 0.5])[:300]
+    return "" if _BAD_TITLE.search(title) else title
+
+
+def _authors(raw: str) -> list[str]:
+    return [a.strip() for a in _AUTHOR_SPLIT.split(raw or "") if a.strip()]
+
+
+def _open(path: Path) -> pymupdf.Document:
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as e:
+        raise ExtractionError(f"corrupt PDF: {e}") from e
+    if doc.needs_pass:
+        doc.close()
+        raise ExtractionError("encrypted PDF (password required)")
+    return doc
+
+
+@register("pdf")
+def extract_pdf(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
+    """Yield the passages of a PDF, one or more per page (``locator="p. N"``)."""
+    doc = _open(path)
+    try:
+        if doc.page_count == 0:
+            raise ExtractionError("PDF has no pages", status="empty")
+        meta = doc.metadata or {}
+        title = (meta.get("title") or "").strip()
+        if not title or _BAD_TITLE.search(title):
+            title = _first_page_title(doc) or title
+        ctx.meta["pages"] = doc.page_count
+        ctx.meta["title"] = title
+        authors = (meta.get("author") or "").strip()
+        ctx.meta["authors"] = [] if _BAD_TITLE.search(authors) else _authors(authors)
+        ocr_pages: list[int] = []
+        tables_found = [0]
+        empty_pages = 0
+        for page in doc:
+            n = page.number + 1
+            try:
+                text = _page_text(page, ctx, tables_found)
+            except Exception as e:
+                ctx.warn(f"p. {n} unreadable: {e}")
+                continue
+            if len(text.strip()) < MIN_TEXT_CHARS and page.get_images(full=False):
+                try:
+                    png = page.get_pixmap(dpi=OCR_DPI).tobytes("png")
+                    ocr = _ocr_png(png).strip()
+                except Exception as e:
+                    ctx.warn(f"OCR failed on p. {n}: {e}")
+                    ocr = ""
+                if len(ocr) > len(text.strip()):
+                    text = ocr
+                    ocr_pages.append(n)
+            if not text.strip():
+                empty_pages += 1
+                continue
+            for chunk in chunk_text(text):
+                yield PassageDraft(text=chunk, locator=f"p. {n}", loc={"page": n}, title=title)
+        ctx.meta["tables"] = tables_found[0]
+        if ocr_pages:
+            ctx.meta["ocr_pages"] = ocr_pages
+        if empty_pages:
+            ctx.meta["empty_pages"] = empty_pages
+    finally:
+        doc.close()
