@@ -1,0 +1,180 @@
+"""The ``sourcebook`` command line."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sourcebook import __version__
+
+app = typer.Typer(
+    name="sourcebook",
+    help="Turn a folder of sources plus a request into a grounded, cited report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+STATUS_STYLE = {"ok": "green", "partial": "yellow", "metadata": "cyan", "empty": "magenta", "error": "red",
+                "skipped": "dim"}
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line reason and exit non-zero."""
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _check_folder(folder: Path) -> Path:
+    if not folder.exists():
+        fail(f"{folder}: no such folder")
+    if not folder.is_dir():
+        fail(f"{folder}: not a folder")
+    return folder
+
+
+def ingest_with_progress(folder: Path, settings=None, dense_all: bool = False, quiet: bool = False):
+    """Run :func:`ingest_folder` with a Rich progress bar; returns the ingest report."""
+    from sourcebook.ingest.folder import ingest_folder
+    from sourcebook.store import StoreError
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[item]}", style="dim"), TimeElapsedColumn(),
+                  console=err, transient=True, disable=quiet) as prog:
+        task = prog.add_task("ingest", total=None, item="")
+
+        def progress(event: str, path: str, done: int, total: int) -> None:
+            if event == "start":
+                prog.update(task, total=total, completed=0)
+            elif event == "file":
+                prog.update(task, total=total, completed=done, item=path[-60:])
+            elif event == "tokenize":
+                prog.update(task, description="index", item=f"{total} new passages")
+            elif event == "index":
+                prog.update(task, completed=done, item="")
+            elif event == "embed":
+                prog.update(task, description="embed", total=total, completed=done, item="")
+
+        try:
+            return ingest_folder(folder, settings=settings, progress=progress, dense_all=dense_all)
+        except StoreError as e:
+            fail(str(e))
+
+
+@app.command()
+def ingest(
+    folder: Annotated[Path, typer.Argument(help="Task folder to read.")],
+    dense_all: Annotated[bool, typer.Option("--dense-all", help="Embed every passage now (slow).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the file table as JSON.")] = False,
+) -> None:
+    """Build or refresh the evidence store of FOLDER and show every file's status."""
+    _check_folder(folder)
+    report = ingest_with_progress(folder, dense_all=dense_all, quiet=as_json)
+    if as_json:
+        rows = [{"path": s.path, "kind": s.kind, "status": s.status, "reason": s.reason, "passages": s.passages,
+                 "size": s.size} for s in report.sources]
+        typer.echo(json.dumps({"store": str(report.store.path), "changed": report.changed, "sources": rows},
+                              ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{folder} — {len(report.sources)} files, {report.passages} passages")
+    for col in ("file", "kind", "passages", "status"):
+        table.add_column(col, justify="right" if col == "passages" else "left")
+    for s in report.sources:
+        style = STATUS_STYLE.get(s.status, "")
+        status = f"[{style}]{s.status}[/{style}]" + (f" {s.reason}" if s.reason else "")
+        table.add_row(s.path, s.kind, str(s.passages), status)
+    console.print(table)
+    console.print(f"{len(report.changed)} changed, {len(report.removed)} removed · store: {report.store.path}")
+
+
+@app.command()
+def inspect(
+    folder: Annotated[Path, typer.Argument(help="Task folder.")],
+    max_chars: Annotated[int, typer.Option(help="Size limit of the summary.")] = 64_000,
+) -> None:
+    """Print the bounded folder summary the LLM sees (ingests first if needed)."""
+    from sourcebook.summary import folder_summary
+
+    _check_folder(folder)
+    report = ingest_with_progress(folder)
+    typer.echo(folder_summary(report.store, max_chars=max_chars))
+
+
+@app.command()
+def search(
+    folder: Annotated[Path, typer.Argument(help="Task folder.")],
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 10,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only these kinds, e.g. pdf,corpus.")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+    diverse: Annotated[bool, typer.Option("--diverse", help="≥ 5 documents, ≤ 2 passages each.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
+) -> None:
+    """Search the evidence of FOLDER (ingests first if needed)."""
+    _check_folder(folder)
+    report = ingest_with_progress(folder, quiet=as_json)
+    kinds = [x.strip() for x in kind.split(",") if x.strip()] if kind else None
+    try:
+        hits = report.store.search(query, k=k, kinds=kinds, mode=mode, diverse=diverse)
+    except ValueError as e:
+        fail(str(e))
+    if as_json:
+        typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        console.print("no hits")
+        return
+    for i, h in enumerate(hits, 1):
+        text = " ".join(h.text.split())
+        console.print(f"[bold]{i}.[/bold] [cyan]{h.label}[/cyan] [dim]{h.passage_id} · {h.score:.4f}[/dim]",
+                      highlight=False)
+        console.print(f"   {text[:300]}{'…' if len(text) > 300 else ''}", highlight=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+# Commands defined next to the code they drive register themselves here.
+_PLUGINS = (
+    "sourcebook.report.cli",
+    "sourcebook.report.check_cli",
+    "sourcebook.agent.cli",
+    "sourcebook.tools.mcp_server",
+)
+
+
+def _load_plugins() -> None:
+    for name in _PLUGINS:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name and name.startswith(e.name):
+                continue
+            raise
+        register = getattr(mod, "register_cli", None)
+        if register:
+            register(app)
+
+
+_load_plugins()
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

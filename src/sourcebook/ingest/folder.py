@@ -1,0 +1,274 @@
+"""Walk a task folder and bring the store up to date: only new or changed files are extracted."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sourcebook.config import Settings, get_settings
+from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for
+from sourcebook.ingest.detect import detect_kind
+from sourcebook.models import (
+    STATUS_EMPTY,
+    STATUS_ERROR,
+    STATUS_METADATA,
+    STATUS_OK,
+    STATUS_PARTIAL,
+    STATUS_SKIPPED,
+    SourceRecord,
+)
+from sourcebook.store import Store, open_store
+from sourcebook.store.tokenize import tokenize_many
+
+log = logging.getLogger(__name__)
+
+# Bump when extractors change what they produce: every file is then extracted again.
+EXTRACTOR_VERSION = "1"
+
+# progress(event, path, done, total): event is "start", "file" (before a file) or "index"
+Progress = Callable[[str, str, int, int], None]
+
+_SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_BATCH = 500
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: the store, every source with its status, and what changed."""
+
+    store: Store
+    sources: list[SourceRecord] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def passages(self) -> int:
+        return sum(s.passages for s in self.sources)
+
+
+@dataclass
+class _File:
+    rel: str        # path shown to users and stored (POSIX, relative to the folder)
+    path: Path      # where to read it
+    skip_reason: str = ""
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _walk(folder: Path) -> list[_File]:
+    """Every file under ``folder`` (hidden ones excluded), symlinks out of the folder marked skipped."""
+    root = folder.resolve()
+    out: list[_File] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for d in list(dirnames):
+            full = Path(dirpath) / d
+            if full.is_symlink():
+                dirnames.remove(d)
+                rel = full.relative_to(root).as_posix()
+                target = full.resolve()
+                if not target.is_relative_to(root):
+                    out.append(_File(rel, full, "symlink points outside the folder; not followed"))
+        for name in sorted(filenames):
+            if name.startswith(".") or name in _SKIP_NAMES:
+                continue
+            full = Path(dirpath) / name
+            rel = full.relative_to(root).as_posix()
+            if full.is_symlink():
+                target = full.resolve()
+                if not target.is_relative_to(root):
+                    out.append(_File(rel, full, "symlink points outside the folder; not followed"))
+                    continue
+                if not target.exists():
+                    out.append(_File(rel, full, "broken symlink"))
+                    continue
+            out.append(_File(rel, full))
+    return out
+
+
+def ingest_folder(folder: Path, settings: Settings | None = None, progress: Progress | None = None,
+                  dense_all: bool = False) -> IngestReport:
+    """Bring the evidence store of ``folder`` up to date and return every source's status.
+
+    Raises ``FileNotFoundError``/``NotADirectoryError`` when ``folder`` is not a readable directory.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: not a folder")
+    settings = settings or get_settings()
+    store = open_store(folder, settings)
+    report = IngestReport(store)
+    files = _walk(folder)
+    seen: set[str] = set()
+    changed = False
+    queue = list(files)
+    total = len(queue)
+    if progress:
+        progress("start", "", 0, total)
+    done = 0
+    while queue:
+        f = queue.pop(0)
+        seen.add(f.rel)
+        if progress:
+            progress("file", f.rel, done, total)
+        members = _ingest_one(store, folder, f, settings, report)
+        if members:
+            queue[0:0] = members
+            total += len(members)
+        done += 1
+    report.removed = store.delete_sources_except(seen)
+    if report.changed or report.removed:
+        changed = True
+    store.conn.commit()
+    if changed:
+        _tokenize_pending(store, progress)
+        store.bump_generation()
+    if progress:
+        progress("index", "", done, total)
+    from sourcebook.store.search import keyword_index
+
+    keyword_index(store)  # build now so the first search is fast
+    if dense_all:
+        from sourcebook.store.dense import prewarm
+
+        prewarm(store, progress=(lambda d, t: progress("embed", "", d, t)) if progress else None)
+    report.sources = store.sources()
+    return report
+
+
+def _tokenize_pending(store: Store, progress: Progress | None) -> None:
+    pending = store.untokenized()
+    if not pending:
+        return
+    if progress:
+        progress("tokenize", "", 0, len(pending))
+    workers = min(os.cpu_count() or 1, 4) if len(pending) > 4000 else 1
+    tokens = tokenize_many([t for _, t in pending], workers=workers)
+    store.set_tokens([(tok, rowid) for (rowid, _), tok in zip(pending, tokens, strict=True)])
+    store.conn.commit()
+
+
+def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report: IngestReport) -> list[_File]:
+    """Extract one file into the store (unless unchanged); returns archive members to ingest next."""
+    if f.skip_reason:
+        _record(store, SourceRecord(f.rel, "unknown", 0, "", STATUS_SKIPPED, f.skip_reason), report)
+        return []
+    try:
+        size = f.path.stat().st_size
+        digest = sha256_file(f.path)
+    except OSError as e:
+        _record(store, SourceRecord(f.rel, "unknown", 0, "", STATUS_ERROR, f"cannot read file: {e.strerror}"),
+                report)
+        return []
+    work_dir = store.dir / "work" / digest[:16]
+    kind = detect_kind(f.path)
+    extractor = extractor_for(kind)
+    # the version names the extractor too, so a file is read again once a better extractor is available
+    version = f"{EXTRACTOR_VERSION}/{kind}/{getattr(extractor, '__module__', 'none')}"
+    prev = store.source_version(f.rel)
+    if prev == (digest, version):
+        dest = work_dir / "members"
+        if dest.exists() and (store.source(f.rel) or SourceRecord("", "", 0, "", "")).kind == "archive":
+            return [_File(f"{f.rel}/{p.relative_to(dest).as_posix()}", p) for p in sorted(dest.rglob("*"))
+                    if p.is_file()]
+        return []
+    rec = SourceRecord(f.rel, kind, size, digest, STATUS_OK)
+    if size > settings.max_file_mb * 1024 * 1024:
+        rec.status, rec.reason = STATUS_SKIPPED, f"file larger than {settings.max_file_mb} MB"
+        _record(store, rec, report, version)
+        return []
+    if size == 0:
+        rec.status, rec.reason = STATUS_EMPTY, "empty file (0 bytes)"
+        _record(store, rec, report, version)
+        return []
+    if kind == "archive":
+        members, warnings, error = _archive_members(f, work_dir, settings)
+        if error:
+            rec.status, rec.reason = STATUS_ERROR, error
+        elif warnings:
+            rec.status, rec.reason = STATUS_PARTIAL, "; ".join(warnings)
+        rec.meta = {"members": len(members)}
+        _record(store, rec, report, version)
+        return members
+    if extractor is None:
+        rec.status, rec.reason = STATUS_SKIPPED, f"unsupported file type ({kind}{', ' + f.path.suffix if f.path.suffix else ''})"
+        _record(store, rec, report, version)
+        return []
+    ctx = ExtractContext(folder=folder, rel_path=f.rel, work_dir=work_dir, settings=settings)
+    source_id = store.upsert_source(rec, version)
+    count = 0
+    batch: list[tuple[int, str, dict, str, str]] = []
+    try:
+        for draft in extractor(f.path, ctx):
+            text = (draft.text or "").strip()
+            if not text:
+                continue
+            batch.append((count, draft.locator, draft.loc, draft.title, text))
+            count += 1
+            if len(batch) >= _BATCH:
+                store.add_passages(source_id, f.rel, batch)
+                batch = []
+        if batch:
+            store.add_passages(source_id, f.rel, batch)
+    except ExtractionError as e:
+        rec.status, rec.reason = e.status, e.reason
+        if count and e.status == STATUS_ERROR:
+            rec.status = STATUS_PARTIAL  # keep what was read before the failure
+    except Exception as e:  # an extractor bug must not lose the other files
+        log.exception("extractor for %s failed", f.rel)
+        rec.status, rec.reason = STATUS_ERROR, f"{type(e).__name__}: {e}"
+        if count:
+            rec.status = STATUS_PARTIAL
+    if rec.status == STATUS_OK:
+        if ctx.warnings:
+            rec.status = STATUS_PARTIAL if count else STATUS_ERROR
+            rec.reason = "; ".join(ctx.warnings)
+        elif count == 0:
+            if kind in ("image", "video", "audio"):
+                rec.status, rec.reason = STATUS_METADATA, ctx.meta.pop("no_content_reason", "no text content found")
+            else:
+                rec.status, rec.reason = STATUS_EMPTY, "no text content found"
+    elif ctx.warnings:
+        rec.reason = "; ".join([rec.reason, *ctx.warnings])
+    if rec.status in (STATUS_ERROR, STATUS_SKIPPED, STATUS_EMPTY) and count:
+        store.conn.execute("DELETE FROM passages WHERE source_id=?", (source_id,))
+        count = 0
+    rec.meta = ctx.meta
+    rec.passages = count
+    store.finish_source(source_id, rec.status, rec.reason, rec.meta, count)
+    store.conn.commit()
+    report.changed.append(f.rel)
+    return []
+
+
+def _record(store: Store, rec: SourceRecord, report: IngestReport, version: str = EXTRACTOR_VERSION) -> None:
+    store.upsert_source(rec, version)
+    store.conn.commit()
+    report.changed.append(rec.path)
+
+
+def _archive_members(f: _File, work_dir: Path, settings: Settings) -> tuple[list[_File], list[str], str]:
+    """Extract a ZIP safely into the store's work dir; its members become ``archive.zip/member`` files.
+
+    Returns (members, warnings, fatal error or "")."""
+    from sourcebook.ingest.archive import safe_extract
+
+    dest = work_dir / "members"
+    try:
+        paths, warnings = safe_extract(f.path, dest, settings.zip_max_members,
+                                       settings.zip_max_total_mb * 1024 * 1024)
+    except Exception as e:
+        return [], [], f"cannot open archive: {e}"
+    return [_File(f"{f.rel}/{p.relative_to(dest).as_posix()}", p) for p in paths], warnings, ""

@@ -1,0 +1,66 @@
+"""Tokens for keyword search: jieba words for CJK text, lower-cased word tokens for Latin text."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+
+_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9]*|[0-9]+(?:\.[0-9]+)?|[\u3040-\u30ff]+|[\uac00-\ud7af]+")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+STOPWORDS = frozenset(
+    "的 了 和 是 在 也 有 与 及 或 等 对 为 以 将 从 其 这 那 之 于 而 并 被 把 就 都 中 上 下 个 一 不 "
+    "a an and are as at be by for from has have in is it its of on or that the this to was were with".split()
+)
+
+_jieba_ready = False
+
+
+def _jieba():
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        _jieba_ready = True
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Split ``text`` into search tokens (CJK runs segmented by jieba, Latin words lower-cased)."""
+    out: list[str] = []
+    jieba = None
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        if _CJK_RUN.match(tok):
+            if len(tok) <= 2:
+                words = [tok]
+            else:
+                jieba = jieba or _jieba()
+                words = jieba.lcut(tok, HMM=False)
+            out.extend(w for w in words if w not in STOPWORDS)
+        else:
+            low = tok.lower()
+            if low not in STOPWORDS:
+                out.append(low)
+    return out
+
+
+def _tokenize_joined(texts: list[str]) -> list[str]:
+    return [" ".join(tokenize(t)) for t in texts]
+
+
+def tokenize_many(texts: Iterable[str], workers: int = 1, batch: int = 2000) -> list[str]:
+    """Tokenize many texts, returning space-joined token strings; uses ``workers`` processes when > 1."""
+    items = list(texts)
+    if workers <= 1 or len(items) < 4 * batch // 4:
+        return _tokenize_joined(items)
+    chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
+    out: list[str] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(_tokenize_joined, chunks):
+            out.extend(part)
+    return out
