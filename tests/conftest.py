@@ -1,0 +1,17 @@
+"""Shared test setup: every test gets its own cache directory so stores never leak between tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/fixtures not present")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("SOURCEBOOK_CACHE_DIR", str(cache))
+    return cache
