@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+MODELS_DIR = Path.home() / ".cache" / "sourcebook" / "models"
 needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/fixtures not present")
 
 
@@ -14,4 +15,6 @@ needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="../shared/fixture
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("SOURCEBOOK_CACHE_DIR", str(cache))
+    # assembled models are shared across tests (and runs): building them is slow and they never change
+    monkeypatch.setenv("SOURCEBOOK_MODELS_DIR", str(MODELS_DIR))
     return cache

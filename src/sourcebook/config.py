@@ -49,7 +49,7 @@ class MediaSettings(BaseModel):
 
 class SearchSettings(BaseModel):
     dense: bool = True               # lazily embed BM25 candidates with multilingual-e5-small
-    dense_candidates: int = 50       # how many BM25 candidates get dense scores
+    dense_candidates: int = 24       # how many BM25 candidates get dense scores (embedded lazily, cached)
     fusion: str = "rrf"              # rrf | weighted
     rrf_k: int = 60
     dense_weight: float = 0.5
@@ -64,9 +64,11 @@ class Settings(BaseSettings):
         env_file=".env",
         extra="ignore",
         toml_file="sourcebook.toml",
+        populate_by_name=True,
     )
 
     cache_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("sourcebook")))
+    models_dir_override: Path | None = Field(default=None, alias="models_dir")
     runs_dir: Path = Path("runs")
     max_file_mb: int = 2048
     zip_max_members: int = 2000
@@ -102,7 +104,8 @@ class Settings(BaseSettings):
         return Path(self.cache_dir) / "stores" / f"{safe}-{key}"
 
     def models_dir(self) -> Path:
-        return Path(self.cache_dir) / "models"
+        """Where assembled model files live (``SOURCEBOOK_MODELS_DIR``, default ``<cache_dir>/models``)."""
+        return Path(self.models_dir_override or Path(self.cache_dir) / "models")
 
 
 def get_settings(**overrides: Any) -> Settings:
