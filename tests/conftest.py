@@ -16,5 +16,5 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("SOURCEBOOK_CACHE_DIR", str(cache))
     # assembled models are shared across tests (and runs): building them is slow and they never change
-    monkeypatch.setenv("SOURCEBOOK_MODELS_DIR", str(MODELS_DIR))
+    monkeypatch.setenv("SOURCEBOOK_MODELS_HOME", str(MODELS_DIR))
     return cache

@@ -64,11 +64,10 @@ class Settings(BaseSettings):
         env_file=".env",
         extra="ignore",
         toml_file="sourcebook.toml",
-        populate_by_name=True,
     )
 
     cache_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("sourcebook")))
-    models_dir_override: Path | None = Field(default=None, alias="models_dir")
+    models_home: Path | None = None  # SOURCEBOOK_MODELS_HOME: assembled models (default <cache_dir>/models)
     runs_dir: Path = Path("runs")
     max_file_mb: int = 2048
     zip_max_members: int = 2000
@@ -104,8 +103,8 @@ class Settings(BaseSettings):
         return Path(self.cache_dir) / "stores" / f"{safe}-{key}"
 
     def models_dir(self) -> Path:
-        """Where assembled model files live (``SOURCEBOOK_MODELS_DIR``, default ``<cache_dir>/models``)."""
-        return Path(self.models_dir_override or Path(self.cache_dir) / "models")
+        """Where assembled model files live (``SOURCEBOOK_MODELS_HOME``, default ``<cache_dir>/models``)."""
+        return Path(self.models_home or Path(self.cache_dir) / "models")
 
 
 def get_settings(**overrides: Any) -> Settings:
