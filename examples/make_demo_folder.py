@@ -476,7 +476,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rewrite files that already exist")
     args = parser.parse_args(argv)
     print(f"example folder: {args.out_dir}")
-    results = make_demo_folder(args.out_dir, force=args.force)
+    try:
+        results = make_demo_folder(args.out_dir, force=args.force)
+    except OSError as exc:
+        print(f"error: cannot write the example folder {args.out_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     failed = [name for name, what in results.items() if what.startswith("FAILED")]
     if failed:
         print(f"error: could not write {', '.join(failed)}", file=sys.stderr)
