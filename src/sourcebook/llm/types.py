@@ -4,6 +4,7 @@ and from each provider's wire format."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +30,19 @@ class ToolCall:
     arguments: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
+    def to_message(self) -> dict[str, Any]:
+        """This call as an entry of an assistant message's ``tool_calls`` (internal OpenAI shape)."""
+        from .dialects import encode_tool_name
+
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {
+                "name": encode_tool_name(self.server, self.name) if self.name else "unknown",
+                "arguments": json.dumps(self.arguments, ensure_ascii=False),
+            },
+        }
+
 
 @dataclass
 class Usage:
@@ -39,6 +53,9 @@ class Usage:
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens)
+
 
 @dataclass
 class ChatResponse:
@@ -46,7 +63,23 @@ class ChatResponse:
     tool_calls: list[ToolCall] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     model: str = ""
-    finish_reason: str = ""
+    finish_reason: str = ""  # stop | tool_calls | length | content_filter | ... (OpenAI vocabulary)
+    reasoning: str = ""  # separate reasoning text when the server returns one (e.g. ``reasoning_content``)
+    attempts: int = 1  # HTTP attempts this reply took (retries + 1)
+    duration_s: float = 0.0
+    cost_usd: float | None = None  # from the price table, when the model has a price
+
+    def to_message(self) -> dict[str, Any]:
+        """The assistant turn to append to the conversation (internal OpenAI shape)."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.text}
+        if self.tool_calls:
+            message["tool_calls"] = [call.to_message() for call in self.tool_calls]
+        return message
+
+
+def tool_result_message(call: ToolCall, content: str) -> dict[str, Any]:
+    """The ``role: tool`` message answering ``call`` (internal OpenAI shape)."""
+    return {"role": "tool", "tool_call_id": call.id, "content": content}
 
 
 class ChatClient(Protocol):
