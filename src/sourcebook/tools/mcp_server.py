@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import anyio
-import mcp_types as types
 import typer
 
 from sourcebook.tools.registry import ToolRegistry
@@ -34,11 +32,13 @@ def _exposed_names(registry: ToolRegistry) -> dict[str, tuple[str, str]]:
 
 def build_server(registry: ToolRegistry, name: str = SERVER_NAME) -> Any:
     """A low-level MCP ``Server`` whose tools are the registry's."""
+    import anyio
+    import mcp_types as types
     from mcp.server.lowlevel import Server
 
     names = _exposed_names(registry)
 
-    async def on_list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+    async def on_list_tools(ctx: Any, params: Any) -> Any:
         out = []
         for public, (server, tname) in names.items():
             t = registry.get(server, tname)
@@ -48,7 +48,7 @@ def build_server(registry: ToolRegistry, name: str = SERVER_NAME) -> Any:
                                   meta={"server": server}))
         return types.ListToolsResult(tools=out)
 
-    async def on_call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def on_call_tool(ctx: Any, params: Any) -> Any:
         target = names.get(params.name)
         if target is None:
             return types.CallToolResult(
@@ -102,6 +102,8 @@ def serve(folder: Path, transport: str = "stdio", host: str = "127.0.0.1", port:
     """Expose the tools of ``folder`` over MCP (blocking)."""
     # stdout belongs to the protocol on stdio: logs go to stderr
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    import anyio
+
     registry = registry_for_folder(folder, settings)
     try:
         anyio.run(serve_async, registry, transport, host, port)
