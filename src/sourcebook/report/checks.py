@@ -40,8 +40,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’\-][A-Za-z]+)*")
 _NUM_CITE = re.compile(r"\[\^?(\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*)\](?!\()")
 _CJK_NUM_CITE = re.compile(r"【(\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*)】")
 _LABEL_CITE = re.compile(
-    r"\[[^\[\]\n]{1,120}?\.(?:pdf|pptx?|docx?|xlsx?|csv|json|txt|md|html?|mp4|mov|mkv|avi|mp3|wav|m4a|"
-    r"png|jpe?g|gif|webp)\b[^\[\]\n]{0,80}\]", re.I)
+    r"(?<!!)\[[^\[\]\n]{1,120}?\.(?:pdf|pptx?|docx?|xlsx?|csv|json|txt|md|html?|mp4|mov|mkv|avi|mp3|wav|m4a|"
+    r"png|jpe?g|gif|webp)\b[^\[\]\n]{0,80}\](?!\()", re.I)
 _FOOTNOTE_DEF = re.compile(r"^\[\^\d+\]:.*$", re.M)
 
 
@@ -86,8 +86,8 @@ def split_references(md: str) -> tuple[str, str]:
 def _strip_markup(md: str) -> str:
     t = re.sub(r"```.*?```", " ", md, flags=re.S)              # fenced code
     t = re.sub(r"<!--.*?-->", " ", t, flags=re.S)
-    t = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", t)                  # images
-    t = re.sub(r"\[([^\[\]]*)\]\((?:[^()\s]|\([^)]*\))*\)", r"\1", t)  # links → their text
+    t = re.sub(r"!\[(?:[^\[\]]|\[[^\[\]]*\])*\]\([^)]*\)", " ", t)  # images
+    t = re.sub(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:[^()\s]|\([^)]*\))*\)", r"\1", t)  # links → their text
     t = _FOOTNOTE_DEF.sub(" ", t)
     t = CITE_MARKER.sub(" ", t)
     t = _NUM_CITE.sub(" ", t)
