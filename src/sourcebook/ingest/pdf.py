@@ -173,23 +173,13 @@ def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int])
 
 
 def _ocr_png(png: bytes) -> str:
-    """OCR a PNG image; uses the shared media OCR engine when present, else RapidOCR directly."""
+    """OCR a PNG image with the shared media OCR engine when present, else with RapidOCR directly."""
     try:
-        from sourcebook.media.ocr import ocr_image  # type: ignore[attr-defined]
+        from sourcebook.media.ocr import ocr_text
     except ImportError:
-        ocr_image = None
-    if ocr_image is not None:
-        try:
-            result = ocr_image(png)
-            if isinstance(result, str):
-                return result
-            if isinstance(result, list | tuple):
-                return "\n".join(getattr(r, "text", r if isinstance(r, str) else str(r)) for r in result)
-            text = getattr(result, "text", None)
-            if isinstance(text, str):
-                return text
-        except (TypeError, ValueError):
-            pass
+        ocr_text = None
+    if ocr_text is not None:
+        return ocr_text(png)
     engine = _rapidocr()
     result, _ = engine(png)
     if not result:
