@@ -94,7 +94,7 @@ _MIN_PATTERNS = [
                rf"\s*{_N}\s*{_UNIT}", re.I),
     re.compile(rf"{_N}\s*{_UNIT}\s*(?:以上|及以上|或以上|起)", re.I),
     re.compile(rf"(?:at\s+least|no\s+less\s+than|not\s+less\s+than|no\s+fewer\s+than|not\s+fewer\s+than|"
-               rf"(?:a\s+)?minimum\s+of|more\s+than|over|upwards\s+of)\s*{_N}\s*{_UNIT}", re.I),
+               rf"(?:a\s+)?minimum\s+of|(?<!no\s)(?<!not\s)more\s+than|(?<!not\s)over|upwards\s+of)\s*{_N}\s*{_UNIT}", re.I),
     re.compile(rf"{_N}\s*{_UNIT}\s*(?:or\s+more|minimum|at\s+(?:the\s+)?least)", re.I),
 ]
 _MAX_PATTERNS = [
@@ -102,7 +102,7 @@ _MAX_PATTERNS = [
                rf"\s*{_N}\s*{_UNIT}", re.I),
     re.compile(rf"{_N}\s*{_UNIT}\s*(?:以内|以下|之内|内)", re.I),
     re.compile(rf"(?:no\s+more\s+than|not\s+more\s+than|at\s+most|up\s+to|(?:a\s+)?maximum\s+of|under|"
-               rf"fewer\s+than|less\s+than|not\s+(?:to\s+)?exceed(?:ing)?|within|below)\s*{_N}\s*{_UNIT}", re.I),
+               rf"(?<!no\s)(?<!not\s)fewer\s+than|(?<!no\s)(?<!not\s)less\s+than|not\s+(?:to\s+)?exceed(?:ing)?|within|below)\s*{_N}\s*{_UNIT}", re.I),
     re.compile(rf"{_N}\s*{_UNIT}\s*(?:or\s+less|or\s+fewer|max(?:imum)?)", re.I),
 ]
 _APPROX_PATTERNS = [
