@@ -135,7 +135,15 @@ class ScriptedServer:
         except (OSError, yaml.YAMLError) as exc:
             raise ValueError(f"{path}: cannot read LLM script: {exc}") from exc
         if isinstance(data, Mapping):
-            turns, default = data.get("turns") or [], data.get("default")
+            extra = set(data) - {"turns", "default"}
+            if "turns" not in data or extra:
+                raise ValueError(
+                    f"{path}: an LLM script is a list of turns or a mapping with 'turns' (and 'default')"
+                    + (f"; unknown key(s) {sorted(extra)}" if extra else "")
+                )
+            turns, default = data["turns"] or [], data.get("default")
+        elif data is None:
+            turns, default = [], None
         else:
             turns, default = data, None
         if not isinstance(turns, list):
