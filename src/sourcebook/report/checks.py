@@ -623,13 +623,16 @@ def draft_markdown(draft: Draft) -> str:
     """The draft as Markdown with its ``[@id]`` markers (references section listed by cited ids)."""
     parts = [f"# {draft.title}", ""]
     cited: list[str] = []
+    def is_refs(sec: Any) -> bool:
+        return sec.is_references or (is_reference_title(sec.title) and not sec.body.strip())
+
     for sec in draft.sections:
-        if not sec.is_references:
+        if not is_refs(sec):
             cited += [m for m in CITE_MARKER.findall(sec.body) if m not in cited]
     for sec in draft.sections:
         parts.append(f"## {sec.title}")
         parts.append("")
-        if sec.is_references:
+        if is_refs(sec):
             parts += [f"[{n}] {pid}" for n, pid in enumerate(cited, 1)]
         else:
             parts.append(sec.body.strip())

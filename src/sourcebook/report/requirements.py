@@ -255,7 +255,7 @@ _ZH_LIST = re.compile(
 _EN_LIST = re.compile(
     r"(?:(?:with|include|includes|including|contain|containing|cover|covering|has|have)\s+(?:the\s+)?"
     r"(?:following\s+)?(?:sections?|parts?|headings?)(?:\s+on)?|(?:sections?|headings?|structure)\s*"
-    r"(?:should|must|will)?\s*(?:include|be|cover|contain)?)\s*[:：]\s*(?P<list>.+?)(?=\.(?:\s|$)|[;\n]|$)"
+    r"(?:should|must|will)?\s*(?:include|be|cover|contain)?)\s*[:：]\s*(?P<list>.+?)(?=\.(?:\s|$)|\n|$)"
     r"|(?:with|include|including)\s+sections?\s+(?:on|for)\s+(?P<list2>.+?)(?=\.(?:\s|$)|[;\n]|$)",
     re.I)
 
