@@ -319,3 +319,21 @@ def test_read_report_formats(tmp_path: Path) -> None:
     p.write_bytes(("# 标题\n\n" + "这是一份用国标编码保存的中文报告正文，用来检验编码识别。" * 5).encode("gb18030"))
     text, fmt = read_report(p)
     assert "标题" in text and fmt == "markdown"
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+QUERIES = SHARED / "anchor-tasks" / "query.jsonl"
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not QUERIES.exists(), reason="../shared/fixtures/anchor-tasks/query.jsonl not present")
+def test_check_cli_on_anchor_task_004(cli: typer.Typer, tmp_path: Path) -> None:
+    """Task 004 asks for HTML and no bullet points: a Markdown report with a list fails both."""
+    report = tmp_path / "r.md"
+    report.write_text("# 三日主题旅行规划报告\n\n## （1）行程概览\n\n- " + han_text(1300) + "\n", encoding="utf-8")
+    code, data = run_check(cli, str(report), "--task", "004", "--query-file", str(QUERIES), "--json")
+    checks = {c["name"]: c for c in data["checks"]}
+    assert code == 1
+    assert checks["format"]["passed"] is False and checks["no_bullets"]["passed"] is False
+    assert checks["sections_present"]["measured"] == "1/4"
+    assert checks["length"]["passed"] is (1200 <= independent_count(report.read_text(encoding="utf-8")) <= 1500)

@@ -50,6 +50,7 @@ def _looks_html(text: str) -> bool:
     return head.startswith(("<!doctype html", "<html")) or bool(re.search(r"<(?:body|h[1-6]|p|div)\b", head))
 
 
+_REF_HINT = re.compile(r"参考|来源|文献|references?|bibliography|sources|works\s*cited|citations", re.I)
 _REF_HEADING_LINE = re.compile(r"^(?:#{1,6}\s+)?(?:\*\*)?(.{1,40}?)(?:\*\*)?\s*[:：]?\s*$")
 
 
@@ -63,6 +64,8 @@ def split_references(md: str) -> tuple[str, str]:
 
     The references section starts at a heading (``## 参考资料``, ``（6）参考资料``, ``**References**`` or a bare
     line) whose title names references and runs to the next heading of the same or a higher level."""
+    if not _REF_HINT.search(md):
+        return md, ""
     lines = md.splitlines()
     for i, line in enumerate(lines):
         s = line.strip()
