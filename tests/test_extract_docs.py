@@ -1,0 +1,130 @@
+"""Document extractors (PDF, PPTX, DOCX) on documents generated in the test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for
+from sourcebook.models import PassageDraft
+from tests.docgen import make_docx, make_encrypted_pdf, make_pdf, make_pptx, make_scanned_pdf
+
+
+def run(kind: str, path: Path, tmp_path: Path) -> tuple[list[PassageDraft], ExtractContext]:
+    ctx = ExtractContext(folder=path.parent, rel_path=path.name, work_dir=tmp_path / "w")
+    extractor = extractor_for(kind)
+    assert extractor is not None
+    return list(extractor(path, ctx)), ctx
+
+
+def test_pdf_pages_table_and_metadata(tmp_path: Path) -> None:
+    pdf = make_pdf(
+        tmp_path / "report.pdf",
+        pages=["Alpha page talks about glaciers.", "Beta page covers rainfall in the valley.",
+               "Gamma page closes with conclusions."],
+        title="Water Survey 2024",
+        author="Ada Lovelace; Grace Hopper",
+        tables={1: [["Station", "Rain mm"], ["North", "120"], ["South", "87"]]},
+    )
+    passages, ctx = run("pdf", pdf, tmp_path)
+    assert ctx.meta["pages"] == 3
+    assert ctx.meta["title"] == "Water Survey 2024"
+    assert ctx.meta["authors"] == ["Ada Lovelace", "Grace Hopper"]
+    assert ctx.meta["tables"] == 1
+    by_page = {p.loc["page"]: p for p in passages}
+    assert set(by_page) == {1, 2, 3}
+    assert all(p.locator == f"p. {p.loc['page']}" for p in passages)
+    page2 = by_page[2].text
+    assert "rainfall" in page2
+    assert "| Station | Rain mm |" in page2
+    assert "| North | 120 |" in page2
+    # table cells are not repeated as loose text
+    assert page2.count("North") == 1
+    assert "glaciers" in by_page[1].text and "glaciers" not in page2
+
+
+def test_pdf_scanned_page_uses_ocr(tmp_path: Path) -> None:
+    pdf = make_scanned_pdf(tmp_path / "scan.pdf", "INVOICE NUMBER 4821\nTOTAL DUE 950 EUR")
+    passages, ctx = run("pdf", pdf, tmp_path)
+    assert ctx.meta["ocr_pages"] == [1]
+    text = " ".join(p.text for p in passages).upper()
+    assert "INVOICE" in text and "4821" in text
+
+
+def test_pdf_encrypted(tmp_path: Path) -> None:
+    pdf = make_encrypted_pdf(tmp_path / "locked.pdf")
+    with pytest.raises(ExtractionError, match="encrypted PDF"):
+        run("pdf", pdf, tmp_path)
+
+
+def test_pdf_corrupt(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage \x00\x01\x02")
+    with pytest.raises(ExtractionError) as err:
+        run("pdf", bad, tmp_path)
+    assert err.value.status in ("error", "empty")
+    assert "PDF" in err.value.reason
+
+
+def test_pptx_title_body_table_notes(tmp_path: Path) -> None:
+    deck = make_pptx(
+        tmp_path / "deck.pptx",
+        slides=[
+            {"title": "Quarterly Review", "body": ["Revenue grew 12 percent", "Costs were flat"],
+             "notes": "Mention the new office"},
+            {"title": "Numbers", "table": [["Region", "Sales"], ["East", "310"], ["West", "205"]]},
+        ],
+    )
+    passages, ctx = run("pptx", deck, tmp_path)
+    assert ctx.meta["slides"] == 2
+    assert ctx.meta["title"] == "Quarterly Review"
+    s1 = [p for p in passages if p.loc == {"slide": 1}]
+    s2 = [p for p in passages if p.loc == {"slide": 2}]
+    assert s1 and s2 and s1[0].locator == "slide 1"
+    t1 = "\n".join(p.text for p in s1)
+    assert "# Quarterly Review" in t1 and "Revenue grew 12 percent" in t1
+    assert "Mention the new office" in t1
+    t2 = "\n".join(p.text for p in s2)
+    assert "| Region | Sales |" in t2 and "| East | 310 |" in t2
+    assert s2[0].title == "Numbers"
+
+
+def test_docx_headings_table_comment(tmp_path: Path) -> None:
+    doc = make_docx(
+        tmp_path / "paper.docx",
+        blocks=[
+            ("title", "River Study"),
+            ("h1", "Methods"),
+            ("p", "We sampled water at nine stations."),
+            ("h2", "Sampling"),
+            ("comment", ("Samples were frozen overnight.", "Check the freezer log", "Reviewer")),
+            ("table", [["Station", "pH"], ["N1", "7.2"]]),
+            ("h1", "Results"),
+            ("p", "Acidity rose downstream."),
+        ],
+    )
+    passages, ctx = run("docx", doc, tmp_path)
+    assert ctx.meta["title"] == "River Study"
+    assert ctx.meta["tables"] == 1
+    assert ctx.meta["paragraphs"] >= 3
+    by_loc = {p.locator: p for p in passages}
+    assert "§ Sampling" in by_loc and "§ Results" in by_loc
+    sampling = by_loc["§ Sampling"]
+    assert sampling.loc["section"] == ["Methods", "Sampling"]
+    assert "Samples were frozen overnight." in sampling.text
+    assert "Check the freezer log" in sampling.text and "Reviewer" in sampling.text
+    assert "| N1 | 7.2 |" in sampling.text
+    assert "## Sampling" in sampling.text
+    assert by_loc["§ Results"].loc["section"] == ["Results"]
+
+
+def test_office_corrupt_files(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pptx"
+    bad.write_bytes(b"PK\x03\x04 this is not really a zip")
+    with pytest.raises(ExtractionError, match="corrupt PPTX"):
+        run("pptx", bad, tmp_path)
+    bad_doc = tmp_path / "bad.docx"
+    bad_doc.write_bytes(b"plain text pretending")
+    with pytest.raises(ExtractionError, match="corrupt DOCX"):
+        run("docx", bad_doc, tmp_path)
