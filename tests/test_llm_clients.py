@@ -336,3 +336,12 @@ def test_make_client_end_to_end_from_environment(monkeypatch):
         client = make_client(get_settings().llm)
         assert client is not None and client.chat(QUESTION).text == "env ok"
         assert srv.requests[0]["model"] == "env-model"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("stream", [False, True])
+def test_truncated_answer_is_retried(provider, stream):
+    with ScriptedServer([{"fault": "truncate", "text": "x" * 200}, {"text": "complete"}]) as srv:
+        reply = client_for(srv, provider, stream=stream).chat(QUESTION)
+        assert len(srv.requests) == 2
+    assert reply.text == "complete" and reply.attempts == 2

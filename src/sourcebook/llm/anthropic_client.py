@@ -11,6 +11,7 @@ import anthropic
 from .base import BaseChatClient
 from .dialects import ToolNameMap, anthropic_tools, native_tool_call
 from .messages import to_anthropic
+from .retry import LLMError
 from .types import ChatResponse, ToolCall, ToolSpec, Usage
 
 log = logging.getLogger("sourcebook.llm")
@@ -97,6 +98,7 @@ class AnthropicClient(BaseChatClient):
         prompt_tokens = completion_tokens = 0
         model = ""
         stop_reason = ""
+        complete = False
         stream = self._sdk.messages.create(**params, stream=True)
         with stream:
             for event in stream:
@@ -119,12 +121,16 @@ class AnthropicClient(BaseChatClient):
                         blocks[event.index]["json"].append(delta.partial_json)
                     elif delta.type == "thinking_delta":
                         reasoning.append(delta.thinking)
+                elif kind == "message_stop":
+                    complete = True
                 elif kind == "message_delta":
                     stop_reason = event.delta.stop_reason or stop_reason
                     if event.usage is not None:
                         completion_tokens = int(getattr(event.usage, "output_tokens", 0) or completion_tokens)
                         extra = _usage(event.usage).prompt_tokens
                         prompt_tokens = max(prompt_tokens, extra)
+        if not complete:
+            raise LLMError("stream ended before the reply was complete (no message_stop)", retryable=True)
         calls = []
         for _, block in sorted(blocks.items()):
             raw: Any = "".join(block["json"]) if block["json"] else block["input"]

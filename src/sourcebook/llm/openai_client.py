@@ -13,6 +13,7 @@ import openai
 from .base import BaseChatClient
 from .dialects import ToolNameMap, native_tool_call, openai_tools
 from .messages import to_openai_native
+from .retry import LLMError
 from .types import ChatResponse, ToolCall, ToolSpec, Usage
 
 log = logging.getLogger("sourcebook.llm")
@@ -122,6 +123,8 @@ class OpenAIClient(BaseChatClient):
                                     slot["arguments"].append(tc.function.arguments)
                     if choice.finish_reason:
                         finish = choice.finish_reason
+        if not finish:
+            raise LLMError("stream ended before the reply was complete (no finish_reason)", retryable=True)
         calls: list[ToolCall] = [
             native_tool_call(slot["id"] or f"call-{index}", slot["name"], "".join(slot["arguments"]), names)
             for index, slot in sorted(partial.items())

@@ -87,7 +87,7 @@ def retry_after_s(exc: BaseException) -> float | None:
 
 def _is_connection_error(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"APIConnectionError", "APITimeoutError", "ConnectError", "ReadTimeout", "TimeoutException"})
+    return bool(names & {"APIConnectionError", "APITimeoutError", "TransportError", "TimeoutException"})
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -20,6 +20,7 @@ Turn format (a list of mappings; YAML/JSON files via :meth:`ScriptedServer.from_
     - fault: timeout, delay_s: 5                # sleep longer than the client timeout before answering
     - fault: disconnect                         # close the connection without an answer
     - fault: empty                              # 200 with empty content and no tool calls
+    - fault: truncate                           # start answering, then drop the connection half-way
     - delay_s: 0.2                              # optional on any turn: wait before answering
     - respond: <callable>                       # Python only: callable(request_json) -> turn mapping
     # optional on any reply turn: finish_reason (stop|length|tool_calls), reasoning (OpenAI
@@ -59,7 +60,7 @@ TURN_KEYS = {
     "text", "tool_calls", "fault", "retry_after", "delay_s", "respond", "finish_reason", "reasoning", "usage",
 }
 CALL_KEYS = {"server", "name", "arguments", "raw_arguments", "id"}
-NAMED_FAULTS = {"timeout", "empty", "disconnect"}
+NAMED_FAULTS = {"timeout", "empty", "disconnect", "truncate"}
 
 
 def validate_turn(turn: Any, where: str = "turn") -> dict[str, Any]:
@@ -270,9 +271,15 @@ def _chunks(text: str, size: int) -> Iterator[str]:
         yield text[start:start + size]
 
 
+class _Cut(Exception):
+    """Raised to drop the connection in the middle of an answer (``fault: truncate``)."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     scripted: ScriptedServer
     server_version = "ScriptedLLM/1.0"
+    cut_after_events: int | None = None  # for ``fault: truncate``: SSE events sent before dropping
+    _events_sent = 0
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s " + format, self.address_string(), *args)
@@ -310,6 +317,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.scripted.served.append(served)
         try:
             self._play(api, body, turn, stream, served)
+        except _Cut:
+            self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             log.debug("client went away before the scripted answer was sent")
 
@@ -337,6 +346,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault == "empty":
             turn = {"text": "", **{k: v for k, v in turn.items() if k in ("usage", "finish_reason")}}
+        if fault == "truncate":
+            self.cut_after_events = 3
+            if not turn.get("text") and not turn.get("tool_calls"):
+                turn = {"text": "this answer will be cut off in the middle"}
         served.prompt_tokens, served.completion_tokens = _usage_for(turn, body)
         model = self.scripted.model or str(body.get("model") or "scripted")
         if api == "openai":
@@ -456,6 +469,9 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
+        if self.cut_after_events is not None:
+            self._write(data[: len(data) // 2])
+            raise _Cut
         self._write(data)
 
     def _send_error(self, api: str, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
@@ -475,6 +491,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _sse(self, payload: Any, event: str | None = None) -> None:
+        if self.cut_after_events is not None and self._events_sent >= self.cut_after_events:
+            raise _Cut
+        self._events_sent += 1
         prefix = f"event: {event}\n" if event else ""
         self._write(f"{prefix}data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode())
 
