@@ -81,18 +81,25 @@ def test_ingest_search_and_locators(tmp_path: Path):
 
 
 def test_dense_and_hybrid_find_paraphrase(tmp_path: Path):
+    from sourcebook.store.dense import prewarm
+
     folder = make_folder(tmp_path)
     store = ingest_folder(folder).store
-    # no shared keyword with the bees text except "bees"; dense must rank it first among candidates
-    dense_hits = store.search("how do insects tell each other where food is", k=3, mode="dense")
-    hybrid_hits = store.search("how do insects tell each other where food is", k=3, mode="hybrid")
-    assert dense_hits, "dense search returned nothing"
-    assert hybrid_hits
-    # vectors are cached in the store by text hash
+    query = "how do insects tell each other where food is"
+    # lazily: dense scores only exist for BM25 candidates, and this query shares no keyword with the text
+    assert store.search(query, k=3, mode="bm25") == []
+    assert store.search(query, k=3, mode="dense") == []
+    hybrid = store.search("bees: how do insects tell each other where food is", k=3, mode="hybrid")
+    assert hybrid[0].source == "bees.txt"
     n = store.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
-    assert n > 0
-    store.search("how do insects tell each other where food is", k=3, mode="dense")
+    assert n > 0  # candidate vectors were cached by text hash
+    store.search("bees: how do insects tell each other where food is", k=3, mode="hybrid")
     assert store.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == n
+    # after a dense prewarm every passage is reachable by meaning alone
+    assert prewarm(store) > 0
+    fresh = ingest_folder(folder).store
+    dense_hits = fresh.search(query, k=3, mode="dense")
+    assert dense_hits[0].source == "bees.txt"
 
 
 def test_diverse_mode_spreads_documents(tmp_path: Path):
@@ -111,12 +118,12 @@ def test_reingest_only_changed_files(tmp_path: Path):
     second = ingest_folder(folder)
     assert second.changed == [] and second.removed == []
     ids_before = {p.id for p in second.store.passages("notes.md")}
-    (folder / "bees.txt").write_text(TOPICS["glacier"], encoding="utf-8")
+    (folder / "bees.txt").write_text("Volcanic basalt columns cool into hexagonal shapes.", encoding="utf-8")
     (folder / "notes.md").unlink()
     third = ingest_folder(folder)
     assert third.changed == ["bees.txt"]
     assert third.removed == ["notes.md"]
-    assert third.store.search("Alps glacier volume", k=1, mode="bm25")[0].source == "bees.txt"
+    assert third.store.search("basalt hexagonal columns", k=1, mode="bm25")[0].source == "bees.txt"
     assert not third.store.search("屋顶光伏", k=3, mode="bm25", sources=["notes.md"])
     # stable ids: restoring the file gives the same passage ids
     (folder / "notes.md").write_text("# 笔记\n\n" + TOPICS["solar"] * 3 + "\n\n## 第二节\n\n" + TOPICS["rail"] * 2,

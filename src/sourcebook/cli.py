@@ -31,7 +31,7 @@ STATUS_STYLE = {"ok": "green", "partial": "yellow", "metadata": "cyan", "empty":
 
 def fail(message: str, code: int = 2) -> None:
     """Print a one-line reason and exit non-zero."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(code)
 
 
