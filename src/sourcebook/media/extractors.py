@@ -30,7 +30,20 @@ def _settings(ctx: ExtractContext) -> Any:
     return get_settings()
 
 
+def _base_meta(path: Path, ctx: ExtractContext, image: bool = False) -> None:
+    """The same facts the metadata-only extractors record (streams, title, EXIF), when readable."""
+    try:
+        from sourcebook.ingest import media_meta
+    except ImportError:
+        return
+    try:
+        ctx.meta.update(media_meta.image_meta(path) if image else media_meta.av_meta(path))
+    except Exception:  # unreadable files get their reason from the full extractor below
+        pass
+
+
 def _probe(path: Path, ctx: ExtractContext) -> MediaInfo:
+    _base_meta(path, ctx)
     try:
         info = probe(path)
     except MediaError as e:
@@ -45,6 +58,7 @@ def extract_image(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     from sourcebook.media.image import describe_image
 
     settings = _settings(ctx)
+    _base_meta(path, ctx, image=True)
     try:
         desc = describe_image(path, settings, ocr=bool(settings.media.ocr_images))
     except MediaError as e:
