@@ -212,3 +212,13 @@ def test_openai_native_conversion_repairs_bad_arguments():
     assert wire[0]["tool_calls"][0]["function"]["arguments"] == "{}"
     assert wire[0]["content"] == ""
     assert message["tool_calls"][0]["function"]["arguments"] == "{broken"  # input untouched
+
+
+def test_history_tool_names_are_normalised_for_the_wire():
+    message = {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "tool.python__run code", "arguments": "{}"}}]}
+    names = ToolNameMap(TOOLS)
+    assert to_openai_native([message], names)[0]["tool_calls"][0]["function"]["name"] == "tool_python__run_code"
+    _, turns = to_anthropic([{"role": "user", "content": "q"}, message], names)
+    assert turns[1]["content"][0]["name"] == "tool_python__run_code"
+    assert WIRE.match(turns[1]["content"][0]["name"])

@@ -8,6 +8,7 @@ from typing import Any
 
 from .dialects import (
     ToolNameMap,
+    encode_tool_name,
     format_xml_tool_call,
     format_xml_tool_result,
     parse_arguments,
@@ -100,8 +101,16 @@ def to_xml_dialect(messages: list[dict[str, Any]], names: ToolNameMap) -> list[d
     return _merge_same_role(out)
 
 
-def to_openai_native(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Internal messages → OpenAI wire messages (arguments that are not a JSON object are sent as ``{}``)."""
+def wire_name(name: str, names: ToolNameMap) -> str:
+    """A tool name from the conversation, normalised to a valid wire name (``server__name``, sanitised)."""
+    server, tool = names.decode(name)
+    return encode_tool_name(server, tool) if tool else "unknown"
+
+
+def to_openai_native(messages: list[dict[str, Any]], names: ToolNameMap | None = None) -> list[dict[str, Any]]:
+    """Internal messages → OpenAI wire messages: tool names normalised to valid wire names, arguments
+    that are not a JSON object sent as ``{}``."""
+    names = names or ToolNameMap()
     out: list[dict[str, Any]] = []
     for message in messages:
         message = dict(message)
@@ -112,6 +121,7 @@ def to_openai_native(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 arguments, error = parse_arguments(function.get("arguments"))
                 if error or not isinstance(function.get("arguments"), str):
                     function["arguments"] = json.dumps(arguments, ensure_ascii=False)
+                function["name"] = wire_name(str(function.get("name") or ""), names)
                 fixed.append({"id": raw.get("id"), "type": "function", "function": function})
             message["tool_calls"] = fixed
             if message.get("content") is None:
@@ -183,7 +193,12 @@ def to_anthropic(messages: list[dict[str, Any]], names: ToolNameMap) -> tuple[st
                 function = raw.get("function") or {}
                 arguments, _ = parse_arguments(function.get("arguments"))
                 blocks.append(
-                    {"type": "tool_use", "id": raw.get("id", ""), "name": function.get("name", ""), "input": arguments}
+                    {
+                        "type": "tool_use",
+                        "id": raw.get("id", ""),
+                        "name": wire_name(str(function.get("name") or ""), names),
+                        "input": arguments,
+                    }
                 )
             add("assistant", blocks)
         elif role == "tool":

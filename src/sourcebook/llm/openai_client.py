@@ -54,7 +54,7 @@ class OpenAIClient(BaseChatClient):
         temperature: float | None,
         max_tokens: int,
     ) -> ChatResponse:
-        params: dict[str, Any] = {"model": self.model, "messages": to_openai_native(messages)}
+        params: dict[str, Any] = {"model": self.model, "messages": to_openai_native(messages, names)}
         if _REASONING_MODEL.match(self.model):
             params["max_completion_tokens"] = max_tokens
         else:
