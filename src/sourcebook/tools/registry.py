@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from pydantic import ConfigDict, Field, ValidationError, create_model
 
-from sourcebook.llm.types import ToolSpec
+if TYPE_CHECKING:
+    from sourcebook.llm.types import ToolSpec
 
 DEFAULT_TIMEOUT_S = 60.0
 MAX_RESULT_CHARS = 24_000
@@ -64,6 +65,9 @@ class Tool:
 
     @property
     def spec(self) -> ToolSpec:
+        # imported here: ``sourcebook.llm`` pulls in both provider SDKs, which a bare MCP server never needs
+        from sourcebook.llm.types import ToolSpec
+
         return ToolSpec(self.server, self.name, self.description, self.parameters)
 
     @property
