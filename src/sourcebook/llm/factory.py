@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import LLMSettings
-from .anthropic_client import AnthropicClient
 from .base import BaseChatClient
 from .cost import PriceTable
-from .openai_client import OpenAIClient
 from .retry import RetryPolicy
 
 OPENAI_COMPATIBLE = {
@@ -41,8 +39,12 @@ def make_client(llm: LLMSettings, *, model: str | None = None, **options: Any) -
         **options,
     }
     if provider in OPENAI_COMPATIBLE:
+        from .openai_client import OpenAIClient  # SDKs load on first use
+
         return OpenAIClient(name, base_url=llm.base_url, api_key=key, **common)
     if provider in ANTHROPIC:
+        from .anthropic_client import AnthropicClient
+
         return AnthropicClient(name, base_url=llm.base_url, api_key=key, **common)
     known = ", ".join(sorted(OPENAI_COMPATIBLE | ANTHROPIC))
     raise ValueError(f"unknown LLM provider {llm.provider!r}; expected one of: {known}")
