@@ -4,7 +4,6 @@ and honest notes about sources a section would need but that could not be read."
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -121,9 +120,9 @@ def _ensure_coverage(draft: Draft, evidence: list[SectionEvidence], store: Any) 
         best: tuple[float, int, Hit] | None = None
         for si in targets:
             sec = draft.sections[si]
-            for q in sec.queries[:2]:
+            for q in sec.queries[:1]:
                 try:
-                    hits = store.search(q, k=1, sources=[src.path])
+                    hits = store.search(q, k=1, sources=[src.path], mode="bm25")
                 except Exception as exc:  # noqa: BLE001
                     log.warning("coverage search failed for %s: %s", src.path, exc)
                     hits = []
@@ -147,7 +146,7 @@ def _mentions(text: str, words: tuple[str, ...]) -> bool:
 
 
 def find_gaps(draft: Draft, req: Requirements, store: Any) -> None:
-    """Write honest gap notes into the sections that would need an unreadable (or absent) source.
+    """Write honest gap notes (``DraftSection.gaps``, rendered by the renderer) into the sections that would need an unreadable (or absent) source.
 
     A source with status error/skipped/empty/metadata is "needed" when the request names the file or its
     kind; the note goes to the section whose title mentions the kind (else the first content section).
@@ -177,9 +176,9 @@ def find_gaps(draft: Draft, req: Requirements, store: Any) -> None:
             continue
         reason = src.reason or src.status
         if zh:
-            note = f"（说明：{name} 无法读取：{reason}，本节未使用其内容。）"
+            note = f"{name} 无法读取：{reason}，本节未使用其内容。"
         else:
-            note = f"(Note: {name} could not be read: {reason}; this section does not use its content.)"
+            note = f"{name} could not be read: {reason}; this section does not use its content."
         sec = target_for(src.kind)
         if note not in sec.gaps:
             sec.gaps.append(note)
@@ -190,9 +189,9 @@ def find_gaps(draft: Draft, req: Requirements, store: Any) -> None:
         label = {"video": ("视频", "video"), "audio": ("音频", "audio"), "image": ("图片", "image"),
                  "pptx": ("PPT", "slide deck")}[kind]
         if zh:
-            note = f"（说明：请求提到的{label[0]}不在提供的资料文件夹中，本节未使用其内容。）"
+            note = f"请求提到的{label[0]}不在提供的资料文件夹中，本节未使用其内容。"
         else:
-            note = f"(Note: the {label[1]} mentioned in the request is not in the source folder; this section does not use it.)"
+            note = f"the {label[1]} mentioned in the request is not in the source folder; this section does not use it."
         sec = target_for(kind)
         if note not in sec.gaps:
             sec.gaps.append(note)
@@ -214,4 +213,3 @@ def evidence_to_json(draft: Draft, evidence: list[SectionEvidence], used: dict[s
     }
 
 
-_WS = re.compile(r"\s+")

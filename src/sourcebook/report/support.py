@@ -8,7 +8,9 @@ The score combines two measurements, both in [0, 1]:
   passage as a ``passage``, cosine rescaled from e5's narrow band (~0.70 … 0.95) to [0, 1].
 
 ``score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic``. A citation counts as supported
-when ``score >= SUPPORT_THRESHOLD``.
+when ``score >= SUPPORT_THRESHOLD``. A sentence whose lexical recall is at least ``VERBATIM`` is a quotation
+of its passage: its score is the lexical recall and no embedding is computed (this keeps extractive drafts
+cheap to check).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 # Re-run that test after changing the weights or the cosine band.
 SUPPORT_THRESHOLD = 0.66
 LEXICAL_WEIGHT = 0.6
+VERBATIM = 0.95
 _COS_LOW, _COS_HIGH = 0.72, 0.92
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -40,7 +43,7 @@ _STOP = frozenset(
 _ZH_STOP = frozenset("的了是在和与及或也而就都并对将从以为被把这那其之所中上下等个一")
 
 
-def _cjk_bigrams(text: str) -> set[str]:
+def cjk_bigrams(text: str) -> set[str]:
     grams: set[str] = set()
     for run in _CJK_RUN.findall(text):
         if len(run) == 1:
@@ -51,14 +54,14 @@ def _cjk_bigrams(text: str) -> set[str]:
     return grams
 
 
-def _words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1 or w.isdigit()}
 
 
 def lexical_recall(sentence: str, passage: str) -> float:
     """Share of the sentence's CJK bigrams and Latin content words (and numbers) that occur in the passage."""
-    s_grams, p_grams = _cjk_bigrams(sentence), _cjk_bigrams(passage)
-    s_words, p_words = _words(sentence), _words(passage)
+    s_grams, p_grams = cjk_bigrams(sentence), cjk_bigrams(passage)
+    s_words, p_words = content_words(sentence), content_words(passage)
     total = len(s_grams) + len(s_words)
     if total == 0:
         return 0.0
@@ -82,12 +85,20 @@ def _model():  # pragma: no cover - trivial
 _PASSAGE_CACHE: dict[str, np.ndarray] = {}
 
 
+_QUERY_CACHE: dict[str, np.ndarray] = {}
+
+
 def embed_queries(texts: Sequence[str]) -> np.ndarray:
-    """Normalised e5 ``query:`` embeddings, shape (n, 384)."""
+    """Normalised e5 ``query:`` embeddings, shape (n, 384), cached by text."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    out = np.asarray(_model().query(list(texts)), dtype=np.float32)
-    return out.reshape(len(texts), -1)
+    todo = [t for t in dict.fromkeys(texts) if t not in _QUERY_CACHE]
+    if todo:
+        vecs = np.asarray(_model().query(todo), dtype=np.float32).reshape(len(todo), -1)
+        if len(_QUERY_CACHE) > 50000:
+            _QUERY_CACHE.clear()
+        _QUERY_CACHE.update(zip(todo, vecs, strict=True))
+    return np.stack([_QUERY_CACHE[t] for t in texts])
 
 
 def embed_passages(texts: Sequence[str], keys: Sequence[str] | None = None) -> np.ndarray:
@@ -114,12 +125,15 @@ def support_scores(pairs: Sequence[tuple[str, str]], passage_keys: Sequence[str]
     if not pairs:
         return []
     lex = np.array([lexical_recall(s, p) for s, p in pairs], dtype=np.float32)
-    q = embed_queries([s for s, _ in pairs])
-    p = embed_passages([p for _, p in pairs], passage_keys)
-    cos = np.sum(q * p, axis=1)
-    sem = rescale_cosine(cos)
-    score = LEXICAL_WEIGHT * lex + (1.0 - LEXICAL_WEIGHT) * sem
-    return [float(round(x, 4)) for x in score]
+    score = lex.copy()
+    need = [i for i, x in enumerate(lex) if x < VERBATIM]
+    if need:
+        keys = [passage_keys[i] for i in need] if passage_keys is not None else None
+        q = embed_queries([pairs[i][0] for i in need])
+        p = embed_passages([pairs[i][1] for i in need], keys)
+        sem = rescale_cosine(np.sum(q * p, axis=1))
+        score[need] = LEXICAL_WEIGHT * lex[need] + (1.0 - LEXICAL_WEIGHT) * sem
+    return [float(round(float(x), 4)) for x in score]
 
 
 def support_score(sentence: str, passage: str, passage_key: str | None = None) -> float:

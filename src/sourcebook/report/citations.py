@@ -1,0 +1,167 @@
+"""Inline citations in draft bodies: split bodies into cited sentences, resolve ``[@id]`` markers against
+the store (dropping and logging the ones that do not resolve), and score each citation's support."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sourcebook.report.support import SUPPORT_THRESHOLD, support_scores
+from sourcebook.report.types import CITE_MARKER
+
+log = logging.getLogger(__name__)
+
+_END = "。！？!?；"
+_CLOSERS = "”’」』）)\"'"
+_MARKER_AT = re.compile(r"\s*\[@[A-Za-z0-9_\-:.]+\]")
+
+
+@dataclass
+class CitedSentence:
+    """A sentence of a body with the passage ids it cites (markers removed from ``text``)."""
+
+    raw: str
+    text: str
+    ids: list[str]
+    paragraph: int
+
+
+@dataclass
+class CitationCheck:
+    """One (sentence, cited passage) pair with its measured support."""
+
+    section: str
+    sentence: str
+    passage_id: str
+    resolvable: bool
+    score: float | None = None
+    supported: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ResolveLog:
+    dropped: list[str] = field(default_factory=list)  # marker ids that did not resolve
+
+
+def cited_ids(body: str) -> list[str]:
+    """All passage ids cited in ``body``, in order of appearance (repeats kept)."""
+    return CITE_MARKER.findall(body)
+
+
+def strip_markers(text: str) -> str:
+    return CITE_MARKER.sub("", text)
+
+
+def _split_paragraph(par: str) -> list[str]:
+    out: list[str] = []
+    i, start, n = 0, 0, len(par)
+    while i < n:
+        ch = par[i]
+        end = ch in _END or (ch == "." and (i + 1 == n or par[i + 1] in " \n[" ) and not (i > 0 and par[i - 1].isdigit() and i + 1 < n and par[i + 1].isdigit()))
+        if end:
+            j = i + 1
+            while j < n and par[j] in _CLOSERS:
+                j += 1
+            while True:
+                m = _MARKER_AT.match(par, j)
+                if not m:
+                    break
+                j = m.end()
+            out.append(par[start:j].strip())
+            start = i = j
+            continue
+        i += 1
+    if par[start:].strip():
+        out.append(par[start:].strip())
+    return [s for s in out if s]
+
+
+def split_cited_sentences(body: str) -> list[CitedSentence]:
+    """Split a body into sentences (paragraphs = blank-line separated blocks), keeping each sentence's
+    markers with it, whether placed before or after the end punctuation."""
+    out: list[CitedSentence] = []
+    for pi, par in enumerate(p for p in re.split(r"\n\s*\n", body) if p.strip()):
+        for raw in _split_paragraph(par.strip()):
+            out.append(CitedSentence(raw=raw, text=strip_markers(raw).strip(), ids=CITE_MARKER.findall(raw), paragraph=pi))
+    return out
+
+
+def join_sentences(sentences: list[CitedSentence], language: str = "zh") -> str:
+    """Rebuild a body from sentences, keeping paragraph breaks."""
+    sep = "" if language == "zh" else " "
+    pars: dict[int, list[str]] = {}
+    for s in sentences:
+        pars.setdefault(s.paragraph, []).append(s.raw)
+    return "\n\n".join(sep.join(v) for _, v in sorted(pars.items()))
+
+
+def resolve_citations(body: str, store: Any, log_: ResolveLog | None = None) -> str:
+    """Remove markers whose id the store does not know; record them in ``log_``."""
+    cache: dict[str, bool] = {}
+
+    def ok(pid: str) -> bool:
+        if pid not in cache:
+            try:
+                cache[pid] = store.get_passage(pid) is not None
+            except Exception:  # noqa: BLE001 - an odd id is simply unresolvable
+                cache[pid] = False
+        return cache[pid]
+
+    def repl(m: re.Match[str]) -> str:
+        pid = m.group(1)
+        if ok(pid):
+            return m.group(0)
+        if log_ is not None:
+            log_.dropped.append(pid)
+        log.info("dropped unresolvable citation [@%s]", pid)
+        return ""
+
+    return CITE_MARKER.sub(repl, body)
+
+
+def check_citations(section: str, body: str, store: Any) -> list[CitationCheck]:
+    """Resolve and score every citation of ``body`` (one entry per sentence × cited id)."""
+    pairs: list[tuple[str, str]] = []
+    keys: list[str] = []
+    checks: list[CitationCheck] = []
+    for s in split_cited_sentences(body):
+        for pid in dict.fromkeys(s.ids):
+            try:
+                p = store.get_passage(pid)
+            except Exception:  # noqa: BLE001
+                p = None
+            c = CitationCheck(section=section, sentence=s.text, passage_id=pid, resolvable=p is not None)
+            checks.append(c)
+            if p is not None:
+                pairs.append((s.text, p.text))
+                keys.append(p.id)
+    scores = iter(support_scores(pairs, keys))
+    for c in checks:
+        if c.resolvable:
+            c.score = next(scores)
+            c.supported = c.score >= SUPPORT_THRESHOLD
+    return checks
+
+
+def sentence_support(body: str, store: Any) -> list[tuple[CitedSentence, float]]:
+    """Each sentence of ``body`` with its best support score over its citations (0 when uncited)."""
+    sents = split_cited_sentences(body)
+    pairs: list[tuple[str, str]] = []
+    keys: list[str] = []
+    owner: list[int] = []
+    for i, s in enumerate(sents):
+        for pid in dict.fromkeys(s.ids):
+            p = store.get_passage(pid)
+            if p is not None:
+                pairs.append((s.text, p.text))
+                keys.append(p.id)
+                owner.append(i)
+    best = [0.0] * len(sents)
+    for i, sc in zip(owner, support_scores(pairs, keys), strict=True):
+        best[i] = max(best[i], sc)
+    return list(zip(sents, best, strict=True))

@@ -1,0 +1,262 @@
+"""The writer interface and the extractive writer (no LLM).
+
+The extractive writer builds each section from evidence sentences: it cleans them (no table rows, URLs or
+fragments), picks them with maximal marginal relevance (relevance to the section vs redundancy with what is
+already chosen, over e5 sentence embeddings), never repeats a sentence anywhere in the report, fills the
+section's length budget, orders the picks as they occur in the evidence and joins them into paragraphs with
+connectors in the request's language. Every sentence cites its passage with ``[@id]``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from sourcebook.ingest.chunking import split_sentences
+from sourcebook.report.evidence import EvidenceItem, SectionEvidence
+from sourcebook.report.plan import count_units, strip_numbering
+from sourcebook.report.support import cjk_bigrams, content_words, has_cjk
+from sourcebook.report.types import Draft, DraftSection, Requirements
+
+EXTRACTIVE_NOTE = {
+    "zh": "（说明：本报告为抽取式草稿，正文句子均直接摘自所提供的资料并逐句标注来源，未经大模型改写。）",
+    "en": "(Note: this is an extractive draft: every sentence is taken from the provided sources and cites "
+          "its passage; no language model rewrote it.)",
+}
+CONNECTORS = {
+    "zh": ["此外，", "同时，", "另外，", "进一步看，", "与此相关，", "从另一角度看，"],
+    "en": ["In addition, ", "Moreover, ", "Relatedly, ", "Further, ", "At the same time, "],
+}
+MMR_LAMBDA = 0.7
+DUPLICATE_JACCARD = 0.6
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
+_MD = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*•·●▪◆■]\s+|\d{1,2}[.)、](?!\d)\s*|[（(]\d+[)）]\s*|[一二三四五六七八九十]+、\s*)")
+_PIPE_ROW = re.compile(r"\|.*\|")
+_SPACES = re.compile(r"[ \t\u3000]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[A-Za-z]+")
+_NOISE = re.compile(
+    r"推荐[:：]|点击|扫码|关注我们|关注公众号|版权所有|免责声明|原文链接|阅读原文|责任编辑|上传人|上传时间|IP属地|积分[:：]|"
+    r"文档描述|页数[:：]|欢迎.{0,12}(合作|咨询|联系)|虚构|目录|广告|转载|来源[:：]|编辑[:：]|作者[:：]|"
+    r"copyright|all rights reserved|subscribe|cookie", re.I)
+_FOREIGN_CITE = re.compile(r"\[\^?\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*\]|【\d{1,4}】")
+_LEADING_CONNECTOR = re.compile(r"^(此外|同时|另外|而且|并且|但是|因此|所以|然而|其次|首先|最后|总之|moreover|however|therefore|also|in addition|furthermore)", re.I)
+_LOWER_OK = {"The", "This", "These", "Those", "It", "Its", "In", "A", "An", "Such", "They", "There", "For", "On", "As", "At", "When", "While", "With"}
+
+
+class Writer(Protocol):
+    """What every writer offers: the body (with ``[@id]`` markers) of one section."""
+
+    def write_section(self, section: DraftSection, evidence: SectionEvidence, req: Requirements, draft: Draft) -> str: ...
+
+
+@dataclass
+class Candidate:
+    text: str          # cleaned sentence, no marker
+    passage_id: str
+    source: str
+    rank: int          # evidence rank of its passage
+    pos: int           # sentence position in the passage
+    units: int
+    coverage: bool = False
+
+
+def _terms(text: str) -> set[str]:
+    return cjk_bigrams(text) | content_words(text)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def clean_sentence(s: str) -> str:
+    """Strip markdown/list prefixes, URLs and extra spaces; '' when nothing readable is left."""
+    if _PIPE_ROW.search(s) or s.count("|") >= 2 or s.count("\t") >= 2:
+        return ""
+    s = _URL.sub("", s)
+    s = _FOREIGN_CITE.sub("", s)  # the sources' own footnote numbers would read as our citations
+    s = " ".join(_MD.sub("", line).strip() for line in s.splitlines() if line.strip())
+    s = _SPACES.sub(" ", s).strip(" -—_*#>\"'“”")
+    return s
+
+
+def usable_sentence(s: str, language: str) -> bool:
+    """Long enough to say something, short enough to read, and not boilerplate."""
+    if not s or _NOISE.search(s):
+        return False
+    cjk = len(_CJK.findall(s))
+    words = len(_WORD.findall(s))
+    if cjk:
+        if cjk < 12 or cjk > 220:
+            return False
+    elif words < 6 or words > 70:
+        return False
+    # mostly digits/symbols (tables flattened into text)
+    letters = cjk + sum(len(w) for w in _WORD.findall(s))
+    return letters >= 0.6 * len(s.replace(" ", ""))
+
+
+def _table_sentence(item: EvidenceItem, language: str) -> str:
+    """A plain description for a passage that is a table: which columns it holds."""
+    rows = [r for r in item.text.splitlines() if r.count("|") >= 2]
+    if not rows:
+        return ""
+    cells = [c.strip() for c in rows[0].strip().strip("|").split("|") if c.strip() and not set(c.strip()) <= set("-: ")]
+    cells = cells[:8]
+    if not cells:
+        return ""
+    name = item.source.rsplit("/", 1)[-1]
+    if language == "zh":
+        return f"{name}中的数据表包含{'、'.join(cells)}等字段。"
+    return f"The table in {name} has the columns {', '.join(cells)}."
+
+
+def _fallback_sentence(item: EvidenceItem, language: str) -> str:
+    t = _table_sentence(item, language)
+    if t:
+        return t
+    text = clean_sentence(" ".join(item.text.split()))
+    if not text:
+        return ""
+    if has_cjk(text):
+        text = text[:90].rstrip("，,；;：:、 ")
+        return text + ("" if text[-1] in "。！？" else "。")
+    words = text.split()[:40]
+    out = " ".join(words).rstrip(",;: ")
+    return out + ("" if out[-1] in ".!?" else ".")
+
+
+def with_marker(sentence: str, pid: str) -> str:
+    """Put ``[@pid]`` just before the sentence's end punctuation (or at its end)."""
+    marker = f"[@{pid}]"
+    s = sentence.rstrip()
+    if s and s[-1] in "。！？!?.；;":
+        return s[:-1] + marker + s[-1]
+    return s + marker + ("。" if has_cjk(s) else ".")
+
+
+class ExtractiveWriter:
+    """Evidence sentences, chosen by MMR, ordered and joined into paragraphs."""
+
+    def __init__(self) -> None:
+        self.used_texts: set[str] = set()
+        self.used_grams: list[set[str]] = []
+        self.chosen: dict[str, list[Candidate]] = {}
+
+    # -- candidates
+    def candidates(self, evidence: SectionEvidence, language: str) -> list[Candidate]:
+        out: list[Candidate] = []
+        for rank, item in enumerate(evidence.items):
+            n_before = len(out)
+            for pos, raw in enumerate(split_sentences(item.text)):
+                s = clean_sentence(raw)
+                if not usable_sentence(s, language) or s in self.used_texts:
+                    continue
+                out.append(Candidate(s, item.passage_id, item.source, rank, pos, count_units(s), item.via == "coverage"))
+            if len(out) == n_before:
+                fb = _fallback_sentence(item, language)
+                if fb and fb not in self.used_texts:
+                    out.append(Candidate(fb, item.passage_id, item.source, rank, 0, count_units(fb), item.via == "coverage"))
+        return out
+
+    # -- selection
+    def select(self, section: DraftSection, evidence: SectionEvidence, req: Requirements, budget: int,
+               exclude: set[str] | None = None) -> list[Candidate]:
+        """MMR selection of candidates up to ``budget`` units; sources that only reached this section through
+        coverage get their best sentence first. Relevance mixes the passage's retrieval rank with the
+        sentence's term overlap with the section's query; redundancy is bigram/word Jaccard against every
+        sentence already used in the report."""
+        lang = req.language
+        cands = [c for c in self.candidates(evidence, lang) if not exclude or c.text not in exclude]
+        if not cands or budget <= 0:
+            return []
+        query = strip_numbering(section.title) + " " + " ".join(section.queries[:2])
+        qterms = _terms(query)
+        grams = [_terms(c.text) for c in cands]
+        rel = []
+        for c, g in zip(cands, grams, strict=True):
+            overlap = len(g & qterms) / (len(qterms) ** 0.5 * max(1, len(g)) ** 0.5) if qterms and g else 0.0
+            rank_score = 1.0 / (1.0 + c.rank / 3.0)
+            lang_ok = 1.0 if has_cjk(c.text) == (lang == "zh") else 0.6
+            rel.append(lang_ok * (0.55 * rank_score + 0.45 * min(1.0, 2.0 * overlap)))
+        picked: list[int] = []
+        total = 0
+        forced_sources = {c.source for c in cands if c.coverage}
+        for src in sorted(forced_sources):
+            idx = [i for i, c in enumerate(cands) if c.source == src]
+            best = max(idx, key=lambda i: rel[i])
+            picked.append(best)
+            total += cands[best].units
+        chosen_grams = [grams[i] for i in picked] + self.used_grams
+        while total < budget:
+            best_i, best_v = -1, -1e9
+            for i, c in enumerate(cands):
+                if i in picked:
+                    continue
+                red = max((_jaccard(grams[i], g) for g in chosen_grams), default=0.0)
+                if red >= DUPLICATE_JACCARD:
+                    continue
+                over = total + c.units - budget
+                if over > 0 and over > budget - total:  # would overshoot more than it fills
+                    continue
+                v = MMR_LAMBDA * rel[i] - (1 - MMR_LAMBDA) * red
+                if v > best_v:
+                    best_i, best_v = i, v
+            if best_i < 0:
+                break
+            picked.append(best_i)
+            chosen_grams.append(grams[best_i])
+            total += cands[best_i].units
+        for i in picked:
+            self.used_grams.append(grams[i])
+            self.used_texts.add(cands[i].text)
+        return sorted((cands[i] for i in picked), key=lambda c: (c.rank, c.pos))
+
+    # -- assembly
+    def compose(self, chosen: list[Candidate], language: str, start_paragraph: int = 0, par_units: int = 220) -> str:
+        """Join sentences into paragraphs (a new paragraph when the passage changes and the current one is
+        long enough); paragraphs after the first open with a connector."""
+        lang = "zh" if language == "zh" else "en"
+        sep = "" if lang == "zh" else " "
+        paragraphs: list[list[str]] = []
+        cur: list[str] = []
+        cur_units = 0
+        last_pid = None
+        for c in chosen:
+            if cur and c.passage_id != last_pid and cur_units >= par_units:
+                paragraphs.append(cur)
+                cur, cur_units = [], 0
+            text = c.text
+            if not cur and (paragraphs or start_paragraph) and not _LEADING_CONNECTOR.match(text):
+                conn = CONNECTORS[lang][(len(paragraphs) + start_paragraph) % len(CONNECTORS[lang])]
+                if lang == "en":
+                    first, _, rest = text.partition(" ")
+                    text = (first.lower() if first in _LOWER_OK else first) + (" " + rest if rest else "")
+                text = conn + text
+            cur.append(with_marker(text, c.passage_id))
+            cur_units += c.units
+            last_pid = c.passage_id
+        if cur:
+            paragraphs.append(cur)
+        return "\n\n".join(sep.join(p) for p in paragraphs)
+
+    def write_section(self, section: DraftSection, evidence: SectionEvidence, req: Requirements, draft: Draft) -> str:
+        """Body of ``section`` filled to its budget from ``evidence``."""
+        chosen = self.select(section, evidence, req, section.budget)
+        self.chosen[section.title] = chosen
+        return self.compose(chosen, req.language)
+
+    def more(self, section: DraftSection, evidence: SectionEvidence, req: Requirements, units: int,
+             start_paragraph: int = 1) -> str:
+        """Extra paragraph(s) of about ``units`` not used anywhere yet ('' when the evidence is exhausted)."""
+        chosen = self.select(section, evidence, req, units)
+        self.chosen.setdefault(section.title, []).extend(chosen)
+        return self.compose(chosen, req.language, start_paragraph=start_paragraph)
+
+    def forget(self, text: str) -> None:
+        """Make a sentence available again (after revision dropped it); it keeps its redundancy vector."""
+        self.used_texts.discard(text)

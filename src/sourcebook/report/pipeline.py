@@ -1,0 +1,219 @@
+"""The report pipeline: plan → evidence → write → cite → check → revise → render → compliance.
+
+``build_report`` writes into ``run_dir``: ``report.md``, ``report.html`` and ``report.docx`` (the requested
+format is "the" report), ``compliance.json`` (every measured check), ``evidence.json`` (passages retrieved
+and cited per section, gaps) and ``revisions.json`` (what revision and the writers did).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sourcebook.report.citations import check_citations, cited_ids, split_cited_sentences
+from sourcebook.report.evidence import (
+    EvidenceItem,
+    SectionEvidence,
+    evidence_to_json,
+    find_gaps,
+    gather_evidence,
+    usable,
+)
+from sourcebook.report.extractive import EXTRACTIVE_NOTE, ExtractiveWriter
+from sourcebook.report.llm_writer import LLMWriter
+from sourcebook.report.plan import make_plan
+from sourcebook.report.revise import Reviser
+from sourcebook.report.support import SUPPORT_THRESHOLD
+from sourcebook.report.types import CheckResult, Draft, Requirements
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("md", "html", "docx")
+_FORMAT_EXT = {"markdown": "md", "html": "html", "docx": "docx"}
+
+
+@dataclass
+class ReportResult:
+    """What a report build produced and measured."""
+
+    run_dir: Path
+    report_path: Path | None            # the report in the requested format
+    paths: dict[str, Path]              # md / html / docx / compliance / evidence / revisions
+    checks: list[CheckResult]
+    verdict: str                        # pass | fail | unmeasured
+    requirements: Requirements
+    draft: Draft
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    writer_events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+
+def _agent_passage_ids(agent_result: Any) -> list[str]:
+    """Passage ids an agent run looked at / cited, from an object or dict with ``passage_ids`` or
+    ``cited_ids`` (anything else: none)."""
+    if agent_result is None:
+        return []
+    for key in ("passage_ids", "cited_ids", "evidence_ids"):
+        val = agent_result.get(key) if isinstance(agent_result, dict) else getattr(agent_result, key, None)
+        if val:
+            return [str(v) for v in val]
+    return []
+
+
+def _add_agent_evidence(draft: Draft, evidence: list[SectionEvidence], store: Any, ids: list[str]) -> None:
+    """Passages the agent found go to the section whose evidence shares their source, else the first."""
+    present = {i for se in evidence for i in se.ids()}
+    content = [i for i, s in enumerate(draft.sections) if not s.is_references]
+    if not content:
+        return
+    for pid in ids:
+        if pid in present:
+            continue
+        p = store.get_passage(pid)
+        if p is None:
+            continue
+        target = next((i for i in content if any(it.source == p.source for it in evidence[i].items)), content[0])
+        evidence[target].items.append(EvidenceItem(p.id, p.source, p.label, p.text, 0.0, "agent"))
+        present.add(pid)
+
+
+def _put_notes(draft: Draft) -> None:
+    """The extractive-draft note opens the first content section (gap notes are rendered from
+    ``DraftSection.gaps`` by the renderer)."""
+    content = [s for s in draft.sections if not s.is_references]
+    if draft.extractive and content:
+        note = EXTRACTIVE_NOTE[draft.language if draft.language in EXTRACTIVE_NOTE else "zh"]
+        if note not in draft.notes:
+            draft.notes.append(note)
+        first = content[0]
+        if note not in first.body:
+            first.body = f"{note}\n\n{first.body}".strip()
+
+
+def _render(draft: Draft, store: Any, run_dir: Path, req: Requirements) -> dict[str, Path]:
+    from sourcebook.report.render import render_report
+
+    res = render_report(draft, store.get_passage, run_dir, list(FORMATS), req=req)
+    return dict(res.paths)
+
+
+def _support_map(draft: Draft, store: Any) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    scores: dict[str, float] = {}
+    rows: list[dict[str, Any]] = []
+    for sec in draft.sections:
+        if sec.is_references or not sec.body:
+            continue
+        for c in check_citations(sec.title, sec.body, store):
+            rows.append(c.to_dict())
+            if c.score is not None:
+                scores[f"{sec.title[:12]}: {c.sentence[:24]}… [@{c.passage_id}]"] = c.score
+    return scores, rows
+
+
+def _pipeline_checks(draft: Draft, store: Any) -> tuple[list[CheckResult], list[dict[str, Any]]]:
+    from sourcebook.report.checks import (
+        check_citations_resolvable,
+        check_citations_supported,
+        check_inputs_cited,
+    )
+
+    ids = [i for s in draft.sections for i in cited_ids(s.body)]
+    results = [check_citations_resolvable(ids, store.get_passage)]
+    cited_sources = set()
+    for pid in ids:
+        p = store.get_passage(pid)
+        if p is not None:
+            cited_sources.add(p.source)
+    results.append(check_inputs_cited(cited_sources, [s.path for s in store.sources() if usable(s)]))
+    scores, rows = _support_map(draft, store)
+    results.append(check_citations_supported(scores, SUPPORT_THRESHOLD))
+    return results, rows
+
+
+def _check_rendered(path: Path | None, req: Requirements) -> list[CheckResult]:
+    from sourcebook.report.checks import check_text, read_report
+
+    if path is None or not path.exists():
+        return [CheckResult("rendered", False, None, "a rendered report", "the renderer wrote no report file")]
+    text, fmt = read_report(path)
+    return check_text(text, req, fmt)
+
+
+def build_report(store: Any, request: str, settings: Any = None, run_dir: Path | None = None, client: Any = None,
+                 agent_result: Any = None, max_rounds: int = 3) -> ReportResult:
+    """Write, check, revise and render a report for ``request`` from the evidence in ``store``.
+
+    With ``client`` (a ChatClient) sections are written by the model from retrieved passages, with
+    per-section fallback to the extractive writer; without it the whole report is extractive."""
+    from sourcebook.report.checks import overall_verdict, write_compliance
+    from sourcebook.report.requirements import parse_request
+
+    run_dir = Path(run_dir or Path("runs") / "report")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    req = parse_request(request)
+    draft = make_plan(req, store)
+    evidence = gather_evidence(draft, req, store)
+    _add_agent_evidence(draft, evidence, store, _agent_passage_ids(agent_result))
+    find_gaps(draft, req, store)
+
+    extractive = ExtractiveWriter()
+    llm = LLMWriter(client, extractive, store) if client is not None else None
+    draft.extractive = llm is None
+    writer = llm or extractive
+    for sec, ev in zip(draft.sections, evidence, strict=True):
+        if not sec.is_references:
+            sec.body = writer.write_section(sec, ev, req, draft)
+    _put_notes(draft)
+
+    reviser = Reviser(draft, req, store, evidence, extractive, llm=llm, max_rounds=max_rounds)
+    reviser.run()
+
+    the_ext = _FORMAT_EXT.get(req.format, "md")
+    paths = _render(draft, store, run_dir, req)
+    report_path = paths.get(the_ext)
+    checks = _check_rendered(report_path, req)
+    # The rendered report can differ in length from the draft (headings, notes): correct once, measured.
+    length = next((c for c in checks if c.name == "length"), None)
+    if length is not None and length.passed is False and isinstance(length.measured, int):
+        reviser.offset = 0
+        reviser.offset = length.measured - reviser.total_units()
+        reviser.final_pass()
+        paths = _render(draft, store, run_dir, req)
+        report_path = paths.get(the_ext)
+        checks = _check_rendered(report_path, req)
+    pipe, support_rows = _pipeline_checks(draft, store)
+    checks = checks + pipe
+    if llm is not None:
+        checks.append(CheckResult("llm_sections", not llm.fallback_sections,
+                                  f"{sum(not s.is_references for s in draft.sections) - len(llm.fallback_sections)} by model",
+                                  "all sections written by the model",
+                                  ("extractive fallback: " + "; ".join(llm.fallback_sections)) if llm.fallback_sections else ""))
+
+    paths["compliance"] = write_compliance(checks, run_dir / "compliance.json")
+    used = {sec.title: list(dict.fromkeys(cited_ids(sec.body))) for sec in draft.sections}
+    ev_doc = evidence_to_json(draft, evidence, used)
+    ev_doc["support"] = support_rows
+    paths["evidence"] = _write_json(run_dir / "evidence.json", ev_doc)
+    revisions = [a.to_dict() for a in reviser.actions]
+    events = [e.to_dict() for e in llm.events] if llm is not None else []
+    paths["revisions"] = _write_json(run_dir / "revisions.json", {
+        "actions": revisions, "writer_events": events, "dropped_citations": reviser.resolve_log.dropped,
+        "requirements": req.to_dict(), "extractive": draft.extractive,
+    })
+    return ReportResult(run_dir, report_path, paths, checks, overall_verdict(checks), req, draft, revisions, events)
+
+
+def _write_json(path: Path, doc: Any) -> Path:
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def section_sentences(draft: Draft) -> int:
+    """Number of sentences across content sections (for summaries)."""
+    return sum(len(split_cited_sentences(s.body)) for s in draft.sections if not s.is_references)

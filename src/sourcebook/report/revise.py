@@ -1,0 +1,383 @@
+"""Revision driven by checks measured in code.
+
+Each round measures the draft (``checks.check_draft``: length, sections, bullets, resolvable citations,
+inputs cited) plus the support of every citation, then applies targeted fixes: drop unresolvable markers,
+re-cite or drop unsupported sentences, write missing/empty sections, expand short sections or condense long
+ones (LLM rewrite when a model is available, evidence sentences otherwise), cite uncited usable files. A
+final deterministic pass trims the lowest-support sentences or appends evidence sentences so the length
+lands in range. Every action is logged; nothing is reported as passing unless it was measured.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sourcebook.report.citations import (
+    CitedSentence,
+    ResolveLog,
+    join_sentences,
+    resolve_citations,
+    sentence_support,
+    split_cited_sentences,
+)
+from sourcebook.report.evidence import EvidenceItem, SectionEvidence, usable
+from sourcebook.report.extractive import ExtractiveWriter, with_marker
+from sourcebook.report.plan import count_units
+from sourcebook.report.support import SUPPORT_THRESHOLD, support_scores
+from sourcebook.report.types import CheckResult, Draft, DraftSection, Requirements
+
+log = logging.getLogger(__name__)
+
+MAX_ROUNDS = 3
+
+
+@dataclass
+class RevisionAction:
+    round: int
+    action: str       # drop_unresolvable | recite | drop_unsupported | write_missing | expand | condense | cite_file | final_trim | final_append
+    section: str = ""
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Reviser:
+    """Holds what revision needs; ``run()`` performs the rounds and the final pass."""
+
+    draft: Draft
+    req: Requirements
+    store: Any
+    evidence: list[SectionEvidence]
+    extractive: ExtractiveWriter
+    llm: Any = None                      # LLMWriter or None
+    max_rounds: int = MAX_ROUNDS
+    offset: int = 0                      # units the rendered report adds/removes vs the draft markdown
+    actions: list[RevisionAction] = field(default_factory=list)
+    resolve_log: ResolveLog = field(default_factory=ResolveLog)
+
+    # ------------------------------------------------------------------ measuring
+    def content_sections(self) -> list[tuple[DraftSection, SectionEvidence]]:
+        return [(s, e) for s, e in zip(self.draft.sections, self.evidence, strict=True) if not s.is_references]
+
+    def measure(self) -> list[CheckResult]:
+        from sourcebook.report.checks import check_draft
+
+        usable_paths = [s.path for s in self.store.sources() if usable(s)]
+        return check_draft(self.draft, self.req, resolve=self.store.get_passage, usable_sources=usable_paths)
+
+    def total_units(self) -> int:
+        from sourcebook.report.checks import draft_markdown
+
+        gaps = sum(count_units(g, self.req.unit) for s in self.draft.sections for g in s.gaps)
+        return count_units(draft_markdown(self.draft), self.req.unit) + gaps + self.offset
+
+    def bounds(self) -> tuple[int | None, int | None]:
+        return self.req.min_units, self.req.max_units
+
+    def _log(self, rnd: int, action: str, section: str = "", detail: str = "") -> None:
+        self.actions.append(RevisionAction(rnd, action, section, detail))
+        log.info("revise r%d %s %s %s", rnd, action, section, detail)
+
+    # ------------------------------------------------------------------ fixes
+    def fix_citations(self, rnd: int) -> None:
+        """Drop unresolvable markers; re-cite unsupported sentences to a supporting evidence passage, or drop
+        them when none supports them (extractive sentences are verbatim, so this mostly concerns LLM text)."""
+        for sec, ev in self.content_sections():
+            if not sec.body:
+                continue
+            before = len(self.resolve_log.dropped)
+            sec.body = resolve_citations(sec.body, self.store, self.resolve_log)
+            if len(self.resolve_log.dropped) > before:
+                self._log(rnd, "drop_unresolvable", sec.title, ", ".join(self.resolve_log.dropped[before:]))
+            scored = sentence_support(sec.body, self.store)
+            if not scored:
+                continue
+            keep: list[CitedSentence] = []
+            changed = False
+            for s, score in scored:
+                if not s.ids or score >= SUPPORT_THRESHOLD or _is_note(s.text):
+                    keep.append(s)
+                    continue
+                better = self._best_passage(s.text, ev)
+                if better is not None:
+                    pid, sc = better
+                    raw = _replace_markers(s.raw, pid)
+                    keep.append(CitedSentence(raw, s.text, [pid], s.paragraph))
+                    self._log(rnd, "recite", sec.title, f"{s.text[:40]}… → [@{pid}] ({sc:.2f})")
+                else:
+                    self._log(rnd, "drop_unsupported", sec.title, f"{s.text[:60]}… ({score:.2f})")
+                changed = True
+            if changed:
+                sec.body = join_sentences(keep, self.req.language)
+
+    def _best_passage(self, sentence: str, ev: SectionEvidence) -> tuple[str, float] | None:
+        if not ev.items:
+            return None
+        items = ev.items[:20]
+        scores = support_scores([(sentence, it.text) for it in items], [it.passage_id for it in items])
+        i = max(range(len(items)), key=lambda j: scores[j])
+        return (items[i].passage_id, scores[i]) if scores[i] >= SUPPORT_THRESHOLD else None
+
+    def write_missing(self, rnd: int) -> None:
+        for sec, ev in self.content_sections():
+            if _content_units(sec.body, self.req.unit) > 0 or NO_EVIDENCE[self.draft.language] in sec.gaps:
+                continue
+            body = ""
+            if self.llm is not None:
+                body = self.llm.write_section(sec, ev, self.req, self.draft)
+            if not body:
+                body = self.extractive.write_section(sec, ev, self.req, self.draft)
+            if not body:
+                body = self._widen_and_fill(sec, ev, max(sec.budget, 60))
+            if body:
+                sec.body = _merge_bodies(sec.body, body)
+                self._log(rnd, "write_missing", sec.title, f"{count_units(body, self.req.unit)} units")
+            else:
+                note = NO_EVIDENCE[self.draft.language]
+                if note not in sec.gaps:
+                    sec.gaps.append(note)
+                    self._log(rnd, "write_missing", sec.title, "no evidence found; section states so")
+
+    def cite_missing_files(self, rnd: int) -> None:
+        """Every usable source file cited at least once: add its best evidence sentence where it fits best."""
+        cited = set()
+        for sec in self.draft.sections:
+            for s in split_cited_sentences(sec.body):
+                for pid in s.ids:
+                    p = self.store.get_passage(pid)
+                    if p is not None:
+                        cited.add(p.source)
+        content = self.content_sections()
+        if not content:
+            return
+        for src in self.store.sources():
+            if not usable(src) or src.path in cited:
+                continue
+            target = None
+            for sec, ev in content:
+                items = [it for it in ev.items if it.source == src.path]
+                if items:
+                    target = (sec, SectionEvidence(ev.title, items))
+                    break
+            if target is None:
+                first = next(iter(self.store.passages(src.path)), None)
+                if first is None:
+                    continue
+                sec, ev = content[0]
+                item = EvidenceItem(first.id, first.source, first.label, first.text, 0.0, "coverage")
+                ev.items.append(item)
+                target = (sec, SectionEvidence(ev.title, [item]))
+            sec, ev1 = target
+            for it in ev1.items:
+                it.via = "coverage"
+            extra = self.extractive.select(sec, ev1, self.req, 1)
+            if extra:
+                sec.body = _merge_bodies(sec.body, self.extractive.compose(extra, self.req.language, start_paragraph=1))
+                self._log(rnd, "cite_file", sec.title, src.path)
+
+    def expand(self, rnd: int, deficit: int) -> bool:
+        """Add about ``deficit`` units, spread over the sections furthest below their budget."""
+        grew = False
+        content = [(s, e) for s, e in self.content_sections() if s.budget > 0]
+        if not content:
+            return False
+        shares = self._shares(content, deficit, below=True)
+        for (sec, ev), need in zip(content, shares, strict=True):
+            if need <= 0:
+                continue
+            have = _content_units(sec.body, self.req.unit)
+            if self.llm is not None:
+                body = self.llm.rewrite(sec, ev, self.req, self.draft, have + need)
+                if body and _content_units(body, self.req.unit) > have:
+                    sec.body = body
+                    self._log(rnd, "expand", sec.title, f"model rewrite {have} → {_content_units(body, self.req.unit)}")
+                    grew = True
+                    continue
+            add = self.extractive.more(sec, ev, self.req, need) or self._widen_and_fill(sec, ev, need)
+            if add:
+                sec.body = _merge_bodies(sec.body, add)
+                self._log(rnd, "expand", sec.title, f"+{count_units(add, self.req.unit)} units from evidence")
+                grew = True
+        return grew
+
+    def _widen_and_fill(self, sec: DraftSection, ev: SectionEvidence, need: int) -> str:
+        """Retrieve more passages for ``sec`` (larger k) and take sentences from them."""
+        have = set(ev.ids())
+        for q in sec.queries[:3] or [sec.title]:
+            try:
+                hits = self.store.search(q, k=30, diverse=True)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("search failed: %s", exc)
+                continue
+            for h in hits:
+                if h.passage_id not in have:
+                    ev.items.append(EvidenceItem(h.passage_id, h.source, h.label, h.text, h.score, "widen"))
+                    have.add(h.passage_id)
+        return self.extractive.more(sec, ev, self.req, need)
+
+    def condense(self, rnd: int, excess: int) -> bool:
+        """Remove about ``excess`` units: model rewrite when available, else drop low-support sentences."""
+        content = [(s, e) for s, e in self.content_sections() if s.body]
+        shares = self._shares(content, excess, below=False)
+        shrunk = False
+        for (sec, ev), cut in zip(content, shares, strict=True):
+            if cut <= 0:
+                continue
+            have = _content_units(sec.body, self.req.unit)
+            if self.llm is not None:
+                body = self.llm.rewrite(sec, ev, self.req, self.draft, max(have - cut, 1))
+                if body and _content_units(body, self.req.unit) < have:
+                    sec.body = body
+                    self._log(rnd, "condense", sec.title, f"model rewrite {have} → {_content_units(body, self.req.unit)}")
+                    shrunk = True
+                    continue
+            if self._drop_lowest(sec, cut, rnd, "condense"):
+                shrunk = True
+        return shrunk
+
+    def _drop_lowest(self, sec: DraftSection, cut: int, rnd: int, action: str) -> bool:
+        """Drop the lowest-support sentences of ``sec`` until ``cut`` units are gone (keeps notes, one
+        sentence per cited source, and at least one sentence)."""
+        scored = sentence_support(sec.body, self.store)
+        if len(scored) <= 1:
+            return False
+        source_of: dict[str, str] = {}
+        for s, _ in scored:
+            for pid in s.ids:
+                p = self.store.get_passage(pid)
+                if p is not None:
+                    source_of[pid] = p.source
+        per_source: dict[str, int] = {}
+        for s, _ in scored:
+            for src in {source_of.get(pid) for pid in s.ids} - {None}:
+                per_source[src] = per_source.get(src, 0) + 1
+        order = sorted(range(len(scored)), key=lambda i: scored[i][1])
+        dropped: set[int] = set()
+        removed = 0
+        for i in order:
+            if removed >= cut or len(scored) - len(dropped) <= 1:
+                break
+            s, score = scored[i]
+            if _is_note(s.text):
+                continue
+            srcs = {source_of.get(pid) for pid in s.ids} - {None}
+            if any(per_source.get(x, 0) <= 1 for x in srcs):
+                continue
+            u = count_units(s.text, self.req.unit)
+            # don't overshoot by far with one very long sentence when close to done
+            if removed > 0 and removed + u > cut * 1.6 and u > 40:
+                continue
+            dropped.add(i)
+            removed += u
+            for x in srcs:
+                per_source[x] -= 1
+        if not dropped:
+            return False
+        sec.body = join_sentences([s for i, (s, _) in enumerate(scored) if i not in dropped], self.req.language)
+        self._log(rnd, action, sec.title, f"-{removed} units ({len(dropped)} lowest-support sentences)")
+        return True
+
+    def _shares(self, content: list[tuple[DraftSection, SectionEvidence]], amount: int, below: bool) -> list[int]:
+        gaps = []
+        for sec, _ in content:
+            have = _content_units(sec.body, self.req.unit)
+            gaps.append(max(0, sec.budget - have) if below else max(0, have - sec.budget))
+        total = sum(gaps)
+        if total <= 0:  # everyone on budget: spread by budget
+            gaps = [max(1, s.budget) for s, _ in content]
+            total = sum(gaps)
+        return [int(round(amount * g / total)) + (1 if g else 0) for g in gaps]
+
+    # ------------------------------------------------------------------ driver
+    def _window(self) -> tuple[int, int]:
+        lo, hi = self.bounds()
+        target = self.req.target_units
+        lo_t = lo if lo is not None else 0
+        hi_t = hi if hi is not None else max(target * 2, lo_t + 1)
+        # aim inside the range with a small margin either side
+        margin = max(1, int(0.03 * (hi_t - lo_t))) if hi is not None and lo is not None else 0
+        return lo_t + margin, hi_t - margin
+
+    def fit_length(self, rnd: int) -> None:
+        lo, hi = self._window()
+        n = self.total_units()
+        target = min(max(self.req.target_units, lo), hi)
+        if n < lo:
+            self.expand(rnd, target - n)
+        elif n > hi:
+            self.condense(rnd, n - target)
+
+    def final_pass(self) -> None:
+        """Deterministic: trim lowest-support sentences / append evidence sentences until in range."""
+        lo, hi = self._window()
+        for _ in range(12):
+            n = self.total_units()
+            if n > hi:
+                content = sorted((s for s, _ in self.content_sections() if s.body),
+                                 key=lambda s: -(_content_units(s.body, self.req.unit) - s.budget))
+                if not content or not any(self._drop_lowest(s, n - hi + 1, 99, "final_trim") for s in content[:3]):
+                    break
+            elif n < lo:
+                grew = False
+                for sec, ev in sorted(self.content_sections(), key=lambda p: _content_units(p[0].body, self.req.unit) - p[0].budget):
+                    if sec.budget <= 0:
+                        continue
+                    add = self.extractive.more(sec, ev, self.req, lo - n) or self._widen_and_fill(sec, ev, lo - n)
+                    if add:
+                        sec.body = _merge_bodies(sec.body, add)
+                        self._log(99, "final_append", sec.title, f"+{count_units(add, self.req.unit)} units")
+                        grew = True
+                        break
+                if not grew:
+                    break
+            else:
+                break
+
+    def run(self) -> list[CheckResult]:
+        """Rounds of measured fixes, then the final pass; returns the last measurement."""
+        results: list[CheckResult] = []
+        for rnd in range(1, self.max_rounds + 1):
+            self.fix_citations(rnd)
+            self.write_missing(rnd)
+            self.cite_missing_files(rnd)
+            self.fit_length(rnd)
+            results = self.measure()
+            failing = [r for r in results if r.passed is False and r.name in _FIXABLE]
+            if not failing:
+                break
+        self.fix_citations(self.max_rounds + 1)
+        self.final_pass()
+        return self.measure()
+
+
+_FIXABLE = {"length", "sections_present", "sections_nonempty", "not_empty", "citations_resolvable",
+            "inputs_cited", "no_bullets", "citations_present"}
+
+NO_EVIDENCE = {
+    "zh": "所提供的资料中没有找到与本节直接相关的内容，本节不作推断。",
+    "en": "the provided sources contain nothing directly relevant to this section; it makes no claims.",
+}
+
+
+def _is_note(text: str) -> bool:
+    t = text.strip()
+    return t.startswith(("（说明：", "(Note:"))
+
+
+def _content_units(body: str, unit: str) -> int:
+    return sum(count_units(s.text, unit) for s in split_cited_sentences(body or "") if not _is_note(s.text))
+
+
+def _merge_bodies(a: str, b: str) -> str:
+    a, b = (a or "").strip(), (b or "").strip()
+    return f"{a}\n\n{b}" if a and b else (a or b)
+
+
+def _replace_markers(raw: str, pid: str) -> str:
+    from sourcebook.report.citations import strip_markers
+
+    return with_marker(strip_markers(raw).strip(), pid)
