@@ -182,7 +182,10 @@ class AgentLoop:
         """Call the model (or replay its recorded answer); None when the call failed for good."""
         self.seq += 1
         payload, compacted = compact(self.messages, self.keep_last)
-        delta = self.messages[self.sent:]
+        # tool results are already in their own ``tool`` events; the delta refers to them by call id
+        delta = [{"role": "tool", "tool_call_id": m.get("tool_call_id"), "chars": len(m.get("content") or ""),
+                  "content": "(see the tool event)"} if m.get("role") == "tool" else m
+                 for m in self.messages[self.sent:]]
         self.sent = len(self.messages)
         recorded = self.replay.responses.get(self.seq)
         if recorded is not None:
