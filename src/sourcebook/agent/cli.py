@@ -21,7 +21,7 @@ ReportOpt = Annotated[bool, typer.Option("--report/--no-report", help="Build the
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -118,7 +118,16 @@ def finish_run(store: Any, request: str, settings: Any, run_dir: Any, client: An
     except ImportError:
         run_dir.log("report pipeline not available; the agent's answer is in answer.md")
         return paths
-    rep = build_report(store, request, settings, run_dir.path, client=client, agent_result=result)
+    try:
+        rep = build_report(store, request, settings, run_dir.path, client=client, agent_result=result)
+    except Exception as e:  # the agent's work is already saved; say what failed and keep it
+        run_dir.log(f"report failed: {type(e).__name__}: {e}")
+        err.print(f"[red]report failed:[/red] {type(e).__name__}: {e} (the agent's answer is in answer.md)",
+                  highlight=False)
+        return paths
+    verdict = getattr(rep, "verdict", None)
+    if verdict:
+        err.print(f"report checks: {verdict}", highlight=False)
     for attr in ("paths", "report_paths", "files"):
         value = getattr(rep, attr, None)
         if isinstance(value, dict):

@@ -156,7 +156,7 @@ def build_registry(store: Any, folder: Path | None = None, settings: Any = None,
             reg.add(media.audio_transcription, "tool-audio", timeout_s=TIMEOUTS["tool-audio"])
         if hasattr(mod, "image_describe"):
             reg.add(media.image_understanding, "tool-vqa", timeout_s=TIMEOUTS["tool-vqa"])
-    if settings is not None and getattr(settings.llm, "reasoning_model", "") and settings.llm.model:
+    if settings is not None and getattr(settings.llm, "reasoning_model", ""):
         reg.add(ReasoningTool(settings).reasoning, "tool-reasoning", timeout_s=TIMEOUTS["tool-reasoning"])
     if mount_external and settings is not None and getattr(settings, "mcp_servers", None):
         from sourcebook.tools.mcp_mount import mount_servers
