@@ -20,17 +20,35 @@ from sourcebook.ingest.detect import detect_kind
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
 
+def _articles() -> list[dict[str, str]]:
+    """Real articles from the shared corpora when present, else synthetic varied ones."""
+    out: list[dict[str, str]] = []
+    for path in sorted(SHARED.glob("anchor-tasks/*/long_context_sampled_*.json")) if SHARED.exists() else []:
+        if path.stat().st_size:
+            out += json.loads(path.read_text(encoding="utf-8"))
+    if out:
+        return out
+    words = "数据 模型 治理 平台 监管 市场 消费 技术 政策 发展 风险 创新 服务 产业 标准".split()
+    return [{"title": f"文章{i}",
+             "page_body": "。".join("".join(words[(i * 7 + j * 3 + k) % len(words)] for k in range(9))
+                                   for j in range(120)) + "。"} for i in range(500)]
+
+
 def make_corpus(path: Path, megabytes: float) -> None:
-    body = "人工智能正在改变内容生产方式，媒体机构需要新的核查流程。记者利用模型整理采访记录，编辑负责事实核查。" * 40
-    per_article = len(json.dumps({"title": "标题", "page_body": body}, ensure_ascii=False).encode())
-    n = int(megabytes * 2**20 / per_article)
+    """Write a corpus of about ``megabytes`` MB by cycling through the available articles."""
+    articles = _articles()
+    limit = int(megabytes * 2**20)
+    written = 0
     with path.open("w", encoding="utf-8") as f:
         f.write("[")
-        for i in range(n):
-            if i:
-                f.write(",")
-            json.dump({"title": f"文章{i}", "page_body": body, "url": f"https://example.org/{i}"}, f,
-                      ensure_ascii=False)
+        i = 0
+        while written < limit:
+            art = dict(articles[i % len(articles)])
+            art["title"] = f"{art.get('title', '')} #{i}"
+            text = ("," if i else "") + json.dumps(art, ensure_ascii=False)
+            f.write(text)
+            written += len(text.encode())
+            i += 1
         f.write("]")
 
 

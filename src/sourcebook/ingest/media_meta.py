@@ -36,6 +36,8 @@ def image_meta(path: Path) -> dict[str, Any]:
 
     try:
         with Image.open(path) as im:
+            im.verify()  # structural check; must come first, and the image must be reopened after it
+        with Image.open(path) as im:
             meta: dict[str, Any] = {"width": im.width, "height": im.height, "mode": im.mode, "format": im.format,
                                     "frames": getattr(im, "n_frames", 1)}
             exif = {}
@@ -45,8 +47,7 @@ def image_meta(path: Path) -> dict[str, Any]:
                     exif[name] = _plain(value)
             if exif:
                 meta["exif"] = exif
-            im.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, RuntimeError) as e:
         raise ExtractionError(f"unreadable image: {e}") from e
     return meta
 
