@@ -204,7 +204,7 @@ def register_cli(app: typer.Typer) -> None:
         paths = finish_run(store, request, settings, rd, client, result, build=report)
         rd.close()
         for p in paths:
-            err.print(f"  wrote {p}", highlight=False)
+            err.print(f"  wrote {p}", highlight=False, soft_wrap=True)
         typer.echo(str(rd.path))
 
     @app.command("resume")
@@ -246,7 +246,7 @@ def register_cli(app: typer.Typer) -> None:
         paths = finish_run(store, req["request"], settings, rd, client, result, build=report)
         rd.close()
         for p in paths:
-            err.print(f"  wrote {p}", highlight=False)
+            err.print(f"  wrote {p}", highlight=False, soft_wrap=True)
         typer.echo(str(rd.path))
 
 
