@@ -85,3 +85,12 @@ def test_anchor_task_files(path: Path, tmp_path: Path) -> None:
     if path.name == "time_series_covid19_confirmed_global.csv":
         assert ctx.meta["columns"] > 1000 and ctx.meta["wrapped_sheets"]
         assert "| Afghanistan |" in text or "Afghanistan" in text
+
+
+def test_two_column_pdf_paragraph(tmp_path: Path) -> None:
+    """Columns are read in order and lines of a paragraph are joined (ligatures expanded)."""
+    base = SHARED / "docs" / "pymupdf"
+    text, _ = extract(base / "2201.00069.pdf", tmp_path)
+    expected = (base / "2201.00069_test_2608_expected_1.28.txt").read_text(encoding="utf-8")
+    norm = " ".join(expected.replace("-\n", "-").split())
+    assert norm in " ".join(text.split())

@@ -18,6 +18,10 @@ OCR_DPI = 170
 MIN_TEXT_CHARS = 20        # a page with fewer extractable characters is treated as scanned
 MAX_TABLE_CELL = 600       # a longer "cell" means a page frame detected as a table, not a real table
 
+# ligatures (ﬁ, ﬂ) expanded so "field" is found as typed; whitespace kept as is
+TEXT_FLAGS = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_LIGATURES
+RAW_FLAGS = pymupdf.TEXTFLAGS_RAWDICT & ~pymupdf.TEXT_PRESERVE_LIGATURES
+
 _CJK_END = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]$")
 _CJK_START = re.compile(r"^[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|，|、|\band\b|&)\s*")
@@ -71,7 +75,7 @@ def _inside(inner: tuple[float, ...], outer: tuple[float, ...], slack: float = 2
 def _char_lines(page: pymupdf.Page) -> list[list[tuple[float, float, str]]]:
     """Characters of the page, grouped by text line, as (x-centre, y-centre, char)."""
     out: list[list[tuple[float, float, str]]] = []
-    for block in page.get_text("rawdict")["blocks"]:
+    for block in page.get_text("rawdict", flags=RAW_FLAGS)["blocks"]:
         if block.get("type") != 0:
             continue
         for line in block["lines"]:
@@ -131,9 +135,8 @@ def _find_tables(page: pymupdf.Page) -> list[Any]:
 
 
 def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int]) -> str:
-    """Text of one page in reading order, with tables rendered as Markdown where they stand."""
-    items: list[tuple[float, float, str]] = []
-    table_boxes: list[tuple[float, ...]] = []
+    """Text of one page in content-stream order (right for multi-column layouts), lines of one
+    paragraph joined, tables rendered as Markdown where their first cell's text stood."""
     tables: list[Any] = []
     if _may_have_tables(page):
         try:
@@ -141,35 +144,63 @@ def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int])
         except Exception as e:  # table detection is best effort
             ctx.warn(f"table detection failed on p. {page.number + 1}: {e}")
     char_lines = _char_lines(page) if tables else []
+    kept: list[tuple[tuple[float, ...], str]] = []
     for tab in tables:
         try:
             rows = _table_rows(tab, char_lines)
         except Exception:
             continue
-        if not _plausible_table(rows):
-            continue
-        md = table_markdown(rows)
-        if not md:
-            continue
-        box = tuple(tab.bbox)
-        table_boxes.append(box)
-        items.append((box[1], box[0], md))
-        tables_found[0] += 1
-    for block in page.get_text("dict", sort=True)["blocks"]:
+        md = table_markdown(rows) if _plausible_table(rows) else ""
+        if md:
+            kept.append((tuple(tab.bbox), md))
+            tables_found[0] += 1
+
+    out: list[str] = []          # finished paragraphs and tables
+    para: list[str] = []         # lines of the paragraph being built
+    last_box: tuple[float, ...] | None = None
+    emitted: set[int] = set()
+
+    def flush() -> None:
+        text = join_lines(para)
+        if text:
+            out.append(text)
+        para.clear()
+
+    for block in page.get_text("dict", flags=TEXT_FLAGS)["blocks"]:
         if block.get("type") != 0:
             continue
-        bbox = tuple(block["bbox"])
-        lines: list[str] = []
         for line in block["lines"]:
             lbox = tuple(line["bbox"])
-            if any(_inside(lbox, tb) for tb in table_boxes):
+            inside = next((i for i, (tb, _) in enumerate(kept) if _inside(lbox, tb)), None)
+            if inside is not None:
+                if inside not in emitted:
+                    flush()
+                    out.append(kept[inside][1])
+                    emitted.add(inside)
+                last_box = None
                 continue
-            lines.append("".join(span["text"] for span in line["spans"]))
-        text = join_lines(lines)
-        if text:
-            items.append((bbox[1], bbox[0], text))
-    items.sort(key=lambda it: (round(it[0], 0), it[1]))
-    return "\n\n".join(it[2] for it in items)
+            text = "".join(span["text"] for span in line["spans"])
+            if not text.strip():
+                continue
+            if para and last_box is not None and not _continues(last_box, lbox):
+                flush()
+            para.append(text)
+            last_box = lbox
+        # a block boundary ends the paragraph unless the next block continues it line by line
+    flush()
+    for i, (_, md) in enumerate(kept):
+        if i not in emitted:
+            out.append(md)
+    return "\n\n".join(out)
+
+
+def _continues(prev: tuple[float, ...], cur: tuple[float, ...]) -> bool:
+    """Whether line ``cur`` continues the paragraph of line ``prev``: directly below it (gap under
+    about half a line) and horizontally overlapping."""
+    height = max(1.0, prev[3] - prev[1])
+    gap = cur[1] - prev[3]
+    overlap = min(prev[2], cur[2]) - max(prev[0], cur[0])
+    return -height * 0.5 < gap < height * 0.6 and overlap > 0
 
 
 def _ocr_png(png: bytes) -> str:
