@@ -22,7 +22,7 @@ def test_rejects_escapes_and_extracts_the_rest(tmp_path: Path) -> None:
     })
     dest = tmp_path / "out"
     files, warnings = safe_extract(z, dest, max_members=100, max_total_bytes=10**6)
-    rels = sorted(p.relative_to(dest.resolve()).as_posix() for p in files)
+    rels = sorted(p.relative_to(dest).as_posix() for p in files)
     assert rels == ["docs/readme.txt", "ok/nested/file.md"]
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "evil2.txt").exists()
     assert len(warnings) == 3 and all("unsafe path" in w for w in warnings)
@@ -82,7 +82,7 @@ def test_gbk_member_names(tmp_path: Path) -> None:
         assert member_name(info) == "报告/数据表.csv"
     files, warnings = safe_extract(z, tmp_path / "out", max_members=10, max_total_bytes=10**6)
     assert warnings == []
-    assert [p.relative_to((tmp_path / "out").resolve()).as_posix() for p in files] == ["报告/数据表.csv"]
+    assert [p.relative_to(tmp_path / "out").as_posix() for p in files] == ["报告/数据表.csv"]
 
 
 def test_not_a_zip(tmp_path: Path) -> None:

@@ -59,7 +59,8 @@ def safe_extract(
     Members with absolute paths or ``..`` escapes and symlinks are skipped with a warning; extraction
     stops at ``max_members`` files or ``max_total_bytes`` (declared sizes are checked first and the
     bytes actually written are counted, so a lying header cannot inflate past the limit). A member that
-    fails its CRC or cannot be decompressed is skipped. Returns ``(extracted_files, warnings)``.
+    fails its CRC or cannot be decompressed is skipped. Returns ``(extracted_files, warnings)``;
+    the files are ``dest / <member path>`` (not resolved), so ``relative_to(dest)`` gives the member path.
     Raises :class:`zipfile.BadZipFile` (or OSError) if the archive itself cannot be opened.
     """
     dest = Path(dest)
@@ -115,5 +116,5 @@ def safe_extract(
                 target.unlink(missing_ok=True)
                 continue
             total += written
-            files.append(target)
+            files.append(dest / rel)
     return files, warnings
