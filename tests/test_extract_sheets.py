@@ -124,3 +124,18 @@ def test_empty_and_bad_sheets(tmp_path: Path) -> None:
     bad.write_bytes(b"PK\x03\x04not a workbook")
     with pytest.raises(ExtractionError, match="corrupt spreadsheet"):
         run("sheet", bad, tmp_path)
+
+
+def test_profile_dates_and_xlsx_datetimes(tmp_path: Path) -> None:
+    import datetime as dt
+
+    csv_path = make_csv(tmp_path / "prices.csv",
+                        [["Date", "Close"], ["Apr 28, 2023", "1,034.5"], ["May 01, 2018", "998"], ["Jan 02, 2020", "1000"]])
+    passages, _ = run("csv", csv_path, tmp_path)
+    assert "- Date: date, 3 values, from 2018-05-01 to 2023-04-28" in passages[0].text
+    assert "- Close: float, 3 values, min 998, max 1034.5" in passages[0].text
+    book = make_xlsx(tmp_path / "d.xlsx", {"S": [["When", "Flag"], [dt.datetime(2024, 3, 1), True],
+                                                 [dt.datetime(2024, 3, 2, 14, 30), False]]})
+    passages, _ = run("sheet", book, tmp_path)
+    assert "from 2024-03-01 to 2024-03-02 14:30:00" in passages[0].text
+    assert "| 2024-03-01 | TRUE |" in passages[1].text and "| 2024-03-02 14:30:00 | FALSE |" in passages[1].text

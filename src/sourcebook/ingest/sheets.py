@@ -27,7 +27,8 @@ MAX_ROWS = 40          # rows per passage
 MAX_KEY_COLS = 2       # leading text columns repeated in every column block
 MAX_CELL = 200         # characters kept per cell in row passages
 MAX_BLOCKS = 8         # column blocks kept for very wide sheets (evenly spaced, first and last included)
-PROFILE_HEAD, PROFILE_TAIL = 40, 20  # columns described in the profile of a very wide sheet
+PROFILE_HEAD, PROFILE_TAIL = 40, 20
+MAX_SHEET_ROWS = 200_000  # rows read per sheet; the rest is reported as truncated  # columns described in the profile of a very wide sheet
 PROFILE_EXAMPLES = 3
 
 
@@ -81,15 +82,21 @@ def _parse_number(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _looks_date(text: str) -> bool:
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%m/%d/%y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S",
+                 "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d %H:%M", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y",
+                 "%Y年%m月%d日", "%Y年%m月")
+
+
+def _parse_date(text: str) -> dt.datetime | None:
     t = text.strip()
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y年%m月%d日"):
+    if not (6 <= len(t) <= 25) or not any(c.isdigit() for c in t):
+        return None
+    for fmt in _DATE_FORMATS:
         try:
-            dt.datetime.strptime(t, fmt)
-            return True
+            return dt.datetime.strptime(t, fmt)
         except ValueError:
             continue
-    return False
+    return None
 
 
 @dataclass
@@ -100,6 +107,8 @@ class ColumnProfile:
     non_empty: int = 0
     numbers: list[float] = field(default_factory=list)
     dates: int = 0
+    first_date: dt.datetime | None = None
+    last_date: dt.datetime | None = None
     bools: int = 0
     examples: list[str] = field(default_factory=list)
     distinct: set[str] = field(default_factory=set)
@@ -115,15 +124,24 @@ class ColumnProfile:
         elif isinstance(raw, int | float):
             self.numbers.append(float(raw))
         elif isinstance(raw, dt.date | dt.datetime):
-            self.dates += 1
+            self._date(raw if isinstance(raw, dt.datetime) else dt.datetime.combine(raw, dt.time()))
         else:
             num = _parse_number(text)
             if num is not None:
                 self.numbers.append(num)
-            elif _looks_date(text):
-                self.dates += 1
+            else:
+                parsed = _parse_date(text)
+                if parsed is not None:
+                    self._date(parsed)
         if len(self.examples) < PROFILE_EXAMPLES and text not in self.examples:
             self.examples.append(text[:60])
+
+    def _date(self, value: dt.datetime) -> None:
+        self.dates += 1
+        if self.first_date is None or value < self.first_date:
+            self.first_date = value
+        if self.last_date is None or value > self.last_date:
+            self.last_date = value
 
     @property
     def dtype(self) -> str:
@@ -145,7 +163,9 @@ class ColumnProfile:
             mean = sum(self.numbers) / len(self.numbers)
             parts.append(f"min {fmt_value(min(self.numbers))}, max {fmt_value(max(self.numbers))}, "
                          f"mean {fmt_value(round(mean, 4))}")
-        elif kind in ("text", "date", "boolean"):
+        elif kind == "date" and self.first_date and self.last_date:
+            parts.append(f"from {fmt_value(self.first_date)} to {fmt_value(self.last_date)}")
+        elif kind in ("text", "boolean"):
             distinct = f"{len(self.distinct)}+" if len(self.distinct) > 1000 else str(len(self.distinct))
             parts.append(f"{distinct} distinct")
             if self.examples:
@@ -304,7 +324,14 @@ def _xlsx(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
         title = (wb.properties.title or "") if wb.properties else ""
         for ws in wb.worksheets:
             try:
-                rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                # ignore the stored dimension: formatted-but-empty ranges can claim A1:XFD1048576
+                ws.reset_dimensions()
+                rows = []
+                for r in ws.iter_rows(values_only=True):
+                    if len(rows) >= MAX_SHEET_ROWS:
+                        ctx.warn(f"sheet {ws.title!r} truncated at {MAX_SHEET_ROWS} rows")
+                        break
+                    rows.append(list(r))
             except Exception as e:
                 ctx.warn(f"sheet {ws.title!r} unreadable: {e}")
                 continue
