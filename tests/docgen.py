@@ -220,3 +220,43 @@ def make_zip_bomb(path: Path, member: str = "bomb.txt", size: int = 50 * 1024 * 
         for _ in range(size // len(block)):
             f.write(block)
     return path
+
+
+def add_docx_footnote(path: Path, anchor_text: str, note: str) -> Path:
+    """Attach footnote ``note`` to the end of the paragraph containing ``anchor_text`` (python-docx
+    cannot write footnotes, so the package parts are added directly)."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    footnotes = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{w}">'
+        '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+        '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p>'
+        '</w:footnote>'
+        f'<w:footnote w:id="1"><w:p><w:r><w:t xml:space="preserve">{note}</w:t></w:r></w:p></w:footnote>'
+        '</w:footnotes>'
+    )
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    doc = parts["word/document.xml"].decode("utf-8")
+    at = doc.index(anchor_text)
+    end = doc.index("</w:p>", at)
+    doc = doc[:end] + '<w:r><w:footnoteReference w:id="1"/></w:r>' + doc[end:]
+    parts["word/document.xml"] = doc.encode("utf-8")
+    parts["word/footnotes.xml"] = footnotes.encode("utf-8")
+    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
+    rels = rels.replace(
+        "</Relationships>",
+        '<Relationship Id="rIdFn1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'footnotes" Target="footnotes.xml"/></Relationships>',
+    )
+    parts["word/_rels/document.xml.rels"] = rels.encode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    types = types.replace(
+        "</Types>",
+        '<Override PartName="/word/footnotes.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>',
+    )
+    parts["[Content_Types].xml"] = types.encode("utf-8")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path

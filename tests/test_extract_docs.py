@@ -8,7 +8,14 @@ import pytest
 
 from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for
 from sourcebook.models import PassageDraft
-from tests.docgen import make_docx, make_encrypted_pdf, make_pdf, make_pptx, make_scanned_pdf
+from tests.docgen import (
+    add_docx_footnote,
+    make_docx,
+    make_encrypted_pdf,
+    make_pdf,
+    make_pptx,
+    make_scanned_pdf,
+)
 
 
 def run(kind: str, path: Path, tmp_path: Path) -> tuple[list[PassageDraft], ExtractContext]:
@@ -117,6 +124,16 @@ def test_docx_headings_table_comment(tmp_path: Path) -> None:
     assert "| N1 | 7.2 |" in sampling.text
     assert "## Sampling" in sampling.text
     assert by_loc["§ Results"].loc["section"] == ["Results"]
+
+
+def test_docx_footnotes(tmp_path: Path) -> None:
+    doc = make_docx(tmp_path / "fn.docx", blocks=[("h1", "Law"), ("p", "The statute was amended in 2021.")])
+    add_docx_footnote(doc, "amended in 2021", "Amendment No. 7 of the State Council")
+    passages, ctx = run("docx", doc, tmp_path)
+    assert ctx.meta["notes"] == 1
+    text = passages[0].text
+    assert "The statute was amended in 2021.[^fn1]" in text
+    assert "[^fn1]: Amendment No. 7 of the State Council" in text
 
 
 def test_office_corrupt_files(tmp_path: Path) -> None:

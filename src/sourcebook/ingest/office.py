@@ -183,21 +183,60 @@ def _heading_level(paragraph: Any) -> int:
     return 0
 
 
-def _paragraph_text(paragraph: Any, doc: Any) -> str:
-    """Paragraph text with inline images as ``![alt](data:<type>;base64...)`` placeholders."""
+def _paragraph_text(paragraph: Any, doc: Any, notes: dict[str, str] | None = None,
+                    used_notes: list[str] | None = None) -> str:
+    """Paragraph text with inline images as ``![alt](data:<type>;base64...)`` placeholders and
+    footnote references as ``[^N]`` (their ids collected in ``used_notes``)."""
     parts: list[str] = []
-    for child in paragraph._p.iter():
-        tag = child.tag
-        if tag in (f"{_W}t", f"{_M}t") and child.text:
-            parts.append(child.text)
-        elif tag == f"{_W}tab":
-            parts.append("\t")
-        elif tag in (f"{_W}br", f"{_W}cr"):
-            parts.append("\n")
-        elif tag.endswith("}docPr"):
-            alt = " ".join((child.get("descr") or child.get("title") or "").split())
-            parts.append(f"![{alt}]({_image_type(child, doc)};base64...)")
+
+    def walk(el: Any) -> None:
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str) or tag.endswith("}Fallback"):  # comments, or VML copies of drawings
+                continue
+            if tag in (f"{_W}t", f"{_M}t"):
+                parts.append(child.text or "")
+            elif tag == f"{_W}tab":
+                parts.append("\t")
+            elif tag in (f"{_W}br", f"{_W}cr"):
+                parts.append("\n")
+            elif tag.endswith("}docPr"):
+                alt = " ".join((child.get("descr") or child.get("title") or "").split())
+                parts.append(f"![{alt}]({_image_type(child, doc)};base64...)")
+            elif tag in (f"{_W}footnoteReference", f"{_W}endnoteReference"):
+                kind = "fn" if tag == f"{_W}footnoteReference" else "en"
+                key = f"{kind}{child.get(f'{_W}id')}"
+                if notes is not None and key in notes:
+                    parts.append(f"[^{key}]")
+                    if used_notes is not None:
+                        used_notes.append(key)
+            else:
+                walk(child)
+
+    walk(paragraph._p)
     return "".join(parts).strip()
+
+
+def _notes(path: Path) -> dict[str, str]:
+    """Footnote/endnote texts keyed ``fn<id>``/``en<id>`` (separators and continuation notes skipped)."""
+    from lxml import etree
+
+    out: dict[str, str] = {}
+    try:
+        with zipfile.ZipFile(path) as z:
+            for part, kind, tag in (("word/footnotes.xml", "fn", "footnote"), ("word/endnotes.xml", "en", "endnote")):
+                if part not in z.namelist():
+                    continue
+                root = etree.fromstring(z.read(part))
+                for note in root.iter(f"{_W}{tag}"):
+                    if note.get(f"{_W}type") in ("separator", "continuationSeparator", "continuationNotice"):
+                        continue
+                    text = " ".join("".join(t.text or "" for t in note.iter(f"{_W}t")).split())
+                    if text:
+                        out[f"{kind}{note.get(f'{_W}id')}"] = text
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError):
+        pass
+    return out
 
 
 def _image_type(doc_pr: Any, doc: Any) -> str:
@@ -256,6 +295,7 @@ def extract_docx(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     except Exception as e:
         raise _bad_office_file(path, "DOCX", e) from e
     comments = _comments(doc, path)
+    notes = _notes(path)
     title = (doc.core_properties.title or "").strip()
     if doc.core_properties.author:
         ctx.meta["authors"] = [doc.core_properties.author]
@@ -266,7 +306,8 @@ def extract_docx(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     for child in doc.element.body.iterchildren():
         if child.tag == f"{_W}p":
             para = Paragraph(child, doc)
-            text = _paragraph_text(para, doc)
+            used: list[str] = []
+            text = _paragraph_text(para, doc, notes, used)
             refs = [r.get(f"{_W}id") for r in child.iter(f"{_W}commentReference")]
             if not text and not refs:
                 continue
@@ -283,6 +324,8 @@ def extract_docx(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
             for rid in refs:
                 if rid in comments:
                     sections[-1].lines.append(f"[Comment — {comments[rid]}]")
+            for key in used:
+                sections[-1].lines.append(f"[^{key}]: {notes[key]}")
         elif child.tag == f"{_W}tbl":
             n_tables += 1
             table = Table(child, doc)
@@ -303,6 +346,7 @@ def extract_docx(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     ctx.meta["paragraphs"] = n_paragraphs
     ctx.meta["tables"] = n_tables
     ctx.meta["comments"] = len(comments)
+    ctx.meta["notes"] = len(notes)
     carry: list[str] = []  # headings of sections that have no body of their own
     for sec in sections:
         if len(sec.lines) == 1 and sec.path and sec.lines[0].startswith("#"):
