@@ -16,6 +16,7 @@ from sourcebook.models import PassageDraft
 
 OCR_DPI = 170
 MIN_TEXT_CHARS = 20        # a page with fewer extractable characters is treated as scanned
+MAX_DRAWINGS = 5000        # pages with more vector paths are not searched for tables
 MAX_TABLE_CELL = 600       # a longer "cell" means a page frame detected as a table, not a real table
 
 # ligatures (ﬁ, ﬂ) expanded so "field" is found as typed; whitespace kept as is
@@ -118,9 +119,10 @@ def _plausible_table(rows: list[list[str]]) -> bool:
 
 
 def _may_have_tables(page: pymupdf.Page) -> bool:
-    # table detection is the slow part of PDF reading; only run it where ruling lines exist
+    # table detection is the slow part of PDF reading; run it only where ruling lines exist, and not on
+    # drawings (maps, charts) made of thousands of paths
     try:
-        return len(page.get_cdrawings()) >= 4
+        return 4 <= len(page.get_cdrawings()) <= MAX_DRAWINGS
     except Exception:
         return True
 
