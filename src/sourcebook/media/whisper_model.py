@@ -159,6 +159,40 @@ def resolve_model_dir(name: str, models_dir: Path) -> Path:
 _models: dict[tuple[str, str, int], Any] = {}
 
 
+def _model_class() -> type:
+    """``WhisperModel`` that encodes the first 30-s window once when it also detects the language.
+
+    faster-whisper encodes the opening window for language detection and again for transcription. The
+    detection input of a clip shorter than a window carries one trailing feature frame more than the
+    transcription input; trimming it makes the two identical, and a one-entry memo on :meth:`encode`
+    then serves the second call. Outputs are unchanged.
+    """
+    import hashlib
+
+    import numpy as np
+    from faster_whisper import WhisperModel
+
+    class _Model(WhisperModel):  # type: ignore[misc]
+        _memo: tuple[bytes, Any] | None = None
+
+        def detect_language(self, audio=None, features=None, *args: Any, **kwargs: Any):  # type: ignore[override]
+            if audio is None and features is not None and 1 < features.shape[-1] <= self.feature_extractor.nb_max_frames:
+                features = features[..., :-1]
+            return super().detect_language(audio, features, *args, **kwargs)
+
+        def encode(self, features: np.ndarray) -> Any:  # type: ignore[override]
+            key = hashlib.blake2b(np.ascontiguousarray(features).tobytes(), digest_size=16).digest()
+            memo = self._memo
+            if memo is not None and memo[0] == key:
+                self._memo = None
+                return memo[1]
+            out = super().encode(features)
+            self._memo = (key, out)
+            return out
+
+    return _Model
+
+
 def load_whisper(name: str, models_dir: Path, compute_type: str = "int8", cpu_threads: int = 2) -> Any:
     """Load (once per process) a ``faster_whisper.WhisperModel`` on CPU."""
     model_dir = resolve_model_dir(name, models_dir)
@@ -166,9 +200,7 @@ def load_whisper(name: str, models_dir: Path, compute_type: str = "int8", cpu_th
     with _lock:
         model = _models.get(key)
         if model is None:
-            from faster_whisper import WhisperModel
-
-            model = WhisperModel(
+            model = _model_class()(
                 str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
                 num_workers=1, local_files_only=True,
             )
