@@ -139,3 +139,11 @@ def test_profile_dates_and_xlsx_datetimes(tmp_path: Path) -> None:
     passages, _ = run("sheet", book, tmp_path)
     assert "from 2024-03-01 to 2024-03-02 14:30:00" in passages[0].text
     assert "| 2024-03-01 | TRUE |" in passages[1].text and "| 2024-03-02 14:30:00 | FALSE |" in passages[1].text
+
+
+def test_csv_bad_tail_keeps_rows(tmp_path: Path) -> None:
+    path = tmp_path / "tail.csv"
+    path.write_text("name,score\nann,1\nbob,2\ncid,\"" + "x" * 300_000 + "\"\n", encoding="utf-8")
+    passages, ctx = run("csv", path, tmp_path)
+    assert ctx.warnings and ctx.warnings[0].startswith("malformed CSV after row 3")
+    assert "| bob | 2 |" in "\n".join(p.text for p in passages)

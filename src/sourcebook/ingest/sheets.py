@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,8 @@ MAX_KEY_COLS = 2       # leading text columns repeated in every column block
 MAX_CELL = 200         # characters kept per cell in row passages
 MAX_BLOCKS = 8         # column blocks kept for very wide sheets (evenly spaced, first and last included)
 PROFILE_HEAD, PROFILE_TAIL = 40, 20
-MAX_SHEET_ROWS = 200_000  # rows read per sheet; the rest is reported as truncated  # columns described in the profile of a very wide sheet
+MAX_SHEET_ROWS = 200_000  # rows read per sheet; the rest is reported as truncated
+CSV_SAMPLE_BYTES = 4 * 2**20  # bytes used to detect a CSV's encoding and delimiter  # columns described in the profile of a very wide sheet
 PROFILE_EXAMPLES = 3
 
 
@@ -404,18 +404,33 @@ def sniff_dialect(sample: str, suffix: str) -> str:
 
 @register("csv")
 def extract_csv(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
-    """CSV/TSV files: encoding and delimiter detected; the sheet name is the file stem."""
-    data = path.read_bytes()
-    if not data.strip():
+    """CSV/TSV files: encoding and delimiter detected on a sample, rows streamed (up to
+    ``MAX_SHEET_ROWS``); the sheet name is the file stem."""
+    with path.open("rb") as f:
+        sample = f.read(CSV_SAMPLE_BYTES)
+    if not sample.strip():
         raise ExtractionError("empty file", status="empty")
-    text, encoding = decode_bytes(data)
+    if len(sample) == CSV_SAMPLE_BYTES:  # do not cut a multi-byte character in half
+        cut = sample.rfind(b"\n")
+        sample = sample[: cut + 1] if cut > 0 else sample
+    text, encoding = decode_bytes(sample)
+    codec = encoding.split(" ")[0]
     delimiter = sniff_dialect(text[:20000], path.suffix.lower())
     ctx.meta["encoding"] = encoding
     ctx.meta["delimiter"] = delimiter
-    try:
-        rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    except csv.Error as e:
-        raise ExtractionError(f"malformed CSV: {e}") from e
+    rows: list[list[Any]] = []
+    with path.open("r", encoding=codec, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            for row in reader:
+                if len(rows) >= MAX_SHEET_ROWS:
+                    ctx.warn(f"CSV truncated at {MAX_SHEET_ROWS} rows")
+                    break
+                rows.append(row)
+        except csv.Error as e:
+            if not rows:
+                raise ExtractionError(f"malformed CSV: {e}") from e
+            ctx.warn(f"malformed CSV after row {len(rows)}: {e}")
     name = path.stem
     _record(ctx, name, rows)
     yield from sheet_passages(name, rows, ctx)
