@@ -146,3 +146,19 @@ def test_corpus_unreadable_and_empty(tmp_path: Path) -> None:
     broken.write_bytes(b'[{"title": "x", "page_body": "unterminated')
     with pytest.raises(ExtractionError, match="malformed JSON"):
         run("corpus", broken, tmp_path)
+
+
+def test_html_main_content_preferred(tmp_path: Path) -> None:
+    article = " ".join(f"The committee reviewed clause {i} of the draft and agreed on wording." for i in range(20))
+    page = tmp_path / "news.html"
+    page.write_text(
+        "<html><head><title>News</title></head><body>"
+        "<div class='header'>Log in to create an account · 154 languages</div>"
+        f"<main><h1>Draft agreed</h1><p>{article}</p></main>"
+        "<aside>Related: celebrity gossip</aside><div class='footer'>© Example Media</div></body></html>",
+        encoding="utf-8",
+    )
+    passages, _ = run("html", page, tmp_path)
+    text = "\n".join(p.text for p in passages)
+    assert "clause 19 of the draft" in text
+    assert "154 languages" not in text and "celebrity gossip" not in text and "Example Media" not in text

@@ -21,7 +21,7 @@ from sourcebook.models import PassageDraft
 _ATX = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^(```|~~~)")
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button", "input",
-              "select", "nav")
+              "select", "nav", "aside")
 JSON_MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -198,10 +198,25 @@ def html_to_markdown(html: str) -> tuple[str, str]:
         src = img.get("src") or ""
         if src.startswith("data:"):
             img["src"] = src.split(",", 1)[0] + "..."
-    body = soup.body or soup
+    body = _main_content(soup)
     md = MarkdownConverter(heading_style="ATX", bullets="-", strip=["head"]).convert_soup(body)
     md = re.sub(r"\n{3,}", "\n\n", md).strip()
     return title, md
+
+
+_MAIN_SELECTORS = ("#mw-content-text", "main", "article", "[role=main]", "#content", ".post-content",
+                   ".article-content", "#article")
+
+
+def _main_content(soup: Any) -> Any:
+    """The page's main content element when it is marked up (and holds most of the text), else the body."""
+    body = soup.body or soup
+    total = len(body.get_text(" ", strip=True))
+    for selector in _MAIN_SELECTORS:
+        found = soup.select(selector)
+        if len(found) == 1 and len(found[0].get_text(" ", strip=True)) >= max(200, 0.3 * total):
+            return found[0]
+    return body
 
 
 @register("html")
