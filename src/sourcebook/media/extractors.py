@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from sourcebook.ingest.base import ExtractContext, ExtractionError, register
+
+# The metadata-only extractors must be registered before these replace them, whatever imports first.
+try:
+    from sourcebook.ingest import media_meta
+except ImportError:  # pragma: no cover - metadata-only module absent
+    media_meta = None  # type: ignore[assignment]
 from sourcebook.media.asr import Segment, format_range, group_segments, join_texts, transcribe
 from sourcebook.media.probe import MediaError, MediaInfo, probe
 from sourcebook.media.whisper_model import ModelUnavailableError
@@ -32,9 +38,7 @@ def _settings(ctx: ExtractContext) -> Any:
 
 def _base_meta(path: Path, ctx: ExtractContext, image: bool = False) -> None:
     """The same facts the metadata-only extractors record (streams, title, EXIF), when readable."""
-    try:
-        from sourcebook.ingest import media_meta
-    except ImportError:
+    if media_meta is None:
         return
     try:
         ctx.meta.update(media_meta.image_meta(path) if image else media_meta.av_meta(path))
@@ -74,7 +78,7 @@ def extract_image(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
             "image OCR is turned off")
         return
     yield PassageDraft(
-        text="\n".join(parts), locator="image",
+        text="\n".join(parts), locator="",
         loc={"width": desc.width, "height": desc.height, "ocr_lines": len(desc.ocr_lines)},
     )
 

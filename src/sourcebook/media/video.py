@@ -168,7 +168,8 @@ def _scan(path: Path, info: MediaInfo, out_dir: Path, settings: Any) -> tuple[li
                 last_t = max(last_t, t)
                 if t + 1e-6 < next_t:
                     continue
-                next_t = t + step
+                while next_t <= t + 1e-6:  # a fixed grid, so sampling does not drift with the frame rate
+                    next_t += step
                 small = frame.reformat(width=dw, height=dh, format="bgr24").to_ndarray()
                 gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
                 cuts = detector.process_frame(FrameTimecode(t, fps=fps), small)
