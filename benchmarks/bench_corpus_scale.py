@@ -1,0 +1,246 @@
+"""Scale benchmark: ingest and search a ≥ 12,000-article, ≥ 60 MB article corpus.
+
+The corpus is built from the real ``long_context_sampled_*.json`` files of ``../shared/fixtures/anchor-tasks``:
+articles are de-duplicated by a hash of title + body, then replicated with distinct titles (suffix
+" (副本 N)") and one varied sentence until both the article and the size targets are met. It is written as a
+single ``long_context.json`` into a temporary task folder.
+
+Measured:
+  * cold ingest + index time (``ingest_folder`` with a fresh cache dir), in a child process, with its peak RSS;
+  * warm query latency p50/p95 over ``--queries`` queries (titles and body phrases sampled from the corpus),
+    for ``bm25`` and ``hybrid`` — hybrid both on its first pass (BM25 candidates embedded lazily) and on a
+    second pass over the same queries (vectors cached), on ``--hybrid-queries`` queries — with the query
+    process's peak RSS.
+
+Targets: cold index ≤ 60 s, warm p50 ≤ 100 ms.
+
+Usage::
+
+    python benchmarks/bench_corpus_scale.py [--articles 12000] [--min-mb 60] [--queries 100] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+SEED = 7
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
+
+
+def load_unique_articles(fixtures: Path) -> list[dict[str, str]]:
+    """Every article of the anchor-task corpora, de-duplicated by title + body."""
+    seen: set[str] = set()
+    out: list[dict[str, str]] = []
+    for path in sorted(fixtures.glob("anchor-tasks/*/long_context_sampled_*.json")):
+        try:
+            items = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"  skipping {path}: {exc}", file=sys.stderr)
+            continue
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            title = str(item.get("title") or "").strip()
+            body = str(item.get("page_body") or "").strip()
+            if not body:
+                continue
+            key = hashlib.sha1(f"{title}\x00{body}".encode()).hexdigest()
+            if key not in seen:
+                seen.add(key)
+                out.append({"title": title, "page_body": body})
+    return out
+
+
+def _vary(body: str, copy: int, rng: random.Random) -> str:
+    """The body with one sentence changed so that no two copies are identical."""
+    sentences = [s for s in _SENTENCE_END.split(body) if s]
+    note = f"（整理稿第{copy}版，编号{rng.randrange(10**6):06d}。）"
+    if len(sentences) < 2:
+        return note + body
+    i = rng.randrange(len(sentences))
+    sentences[i] = sentences[i] + note
+    return "".join(sentences)
+
+
+def build_corpus(unique: list[dict[str, str]], articles: int, min_bytes: int) -> list[dict[str, str]]:
+    """Replicate ``unique`` with distinct titles until ≥ ``articles`` items and ≥ ``min_bytes`` of JSON."""
+    rng = random.Random(SEED)
+    out = list(unique)
+    size = sum(len(json.dumps(a, ensure_ascii=False).encode()) + 2 for a in out)
+    copy = 1
+    while len(out) < articles or size < min_bytes:
+        for a in unique:
+            item = {"title": f"{a['title']} (副本 {copy})", "page_body": _vary(a["page_body"], copy, rng)}
+            out.append(item)
+            size += len(json.dumps(item, ensure_ascii=False).encode()) + 2
+            if len(out) >= articles and size >= min_bytes:
+                break
+        copy += 1
+    return out
+
+
+def sample_queries(corpus: list[dict[str, str]], n: int) -> list[str]:
+    """Half article titles, half phrases of 8–16 characters cut from body sentences (seeded)."""
+    rng = random.Random(SEED + 1)
+    queries: list[str] = []
+    while len(queries) < n:
+        a = rng.choice(corpus)
+        if len(queries) % 2 == 0 and a["title"]:
+            queries.append(re.sub(r" \(副本 \d+\)$", "", a["title"])[:60])
+        else:
+            sentences = [s for s in _SENTENCE_END.split(a["page_body"]) if len(s) >= 12]
+            if not sentences:
+                continue
+            s = rng.choice(sentences)
+            length = rng.randint(8, 16)
+            start = rng.randrange(0, max(1, len(s) - length))
+            queries.append(s[start:start + length])
+    return queries
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+# ------------------------------------------------------------------------------------------------ children
+
+def child_ingest(folder: Path, cache: Path) -> None:
+    """(child process) Cold ingest + index; prints a JSON line with timings and peak RSS."""
+    from sourcebook.config import get_settings
+    from sourcebook.ingest.folder import ingest_folder
+
+    settings = get_settings(cache_dir=cache)
+    t0 = time.perf_counter()
+    report = ingest_folder(folder, settings)
+    seconds = time.perf_counter() - t0
+    statuses = {s.path: f"{s.status} {s.reason}".strip() for s in report.sources}
+    store_bytes = sum(p.stat().st_size for p in report.store.dir.rglob("*") if p.is_file())
+    print(json.dumps({"seconds": seconds, "passages": report.passages, "statuses": statuses,
+                      "store_mb": store_bytes / 1e6,
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def child_query(folder: Path, cache: Path, queries_file: Path, hybrid_queries: int) -> None:
+    """(child process) Warm query latencies per mode; prints a JSON line. Hybrid runs on the first
+    ``hybrid_queries`` queries only: its first pass embeds up to ``dense_candidates`` passages per query."""
+    from sourcebook.config import get_settings
+    from sourcebook.store import open_store
+
+    settings = get_settings(cache_dir=cache)
+    store = open_store(folder, settings)
+    queries = json.loads(queries_file.read_text(encoding="utf-8"))
+    t0 = time.perf_counter()
+    store.search(queries[0], k=10, mode="bm25")  # loads the index
+    load_s = time.perf_counter() - t0
+    result: dict[str, object] = {"index_load_s": load_s}
+    for label, mode in (("bm25", "bm25"), ("hybrid (1st pass)", "hybrid"), ("hybrid (warm)", "hybrid")):
+        if label == "hybrid (1st pass)":
+            store.search("预热", k=10, mode="hybrid")  # load the embedding model outside the timings
+        times, empty = [], 0
+        for q in queries if mode == "bm25" else queries[:hybrid_queries]:
+            t = time.perf_counter()
+            hits = store.search(q, k=10, mode=mode)
+            times.append((time.perf_counter() - t) * 1000)
+            empty += not hits
+        result[label] = {"p50": _pct(times, 0.5), "p95": _pct(times, 0.95), "mean": statistics.fmean(times),
+                         "empty": empty, "n": len(times)}
+    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def _run_child(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"child {args[0]} failed with exit code {proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the corpus, run the ingest and query children, print a table."""
+    parser = argparse.ArgumentParser(description="Scale benchmark over a ≥ 12k-article corpus.")
+    parser.add_argument("--articles", type=int, default=12_000)
+    parser.add_argument("--min-mb", type=float, default=60.0)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--hybrid-queries", type=int, default=10,
+                        help="queries timed in hybrid mode (its first pass embeds BM25 candidates: slow)")
+    parser.add_argument("--fixtures", type=Path, default=FIXTURES)
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temp dir)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)
+
+    if args.child:
+        kind, *rest = args.child
+        if kind == "ingest":
+            child_ingest(Path(rest[0]), Path(rest[1]))
+        else:
+            child_query(Path(rest[0]), Path(rest[1]), Path(rest[2]), int(rest[3]))
+        return 0
+
+    if not (args.fixtures / "anchor-tasks").is_dir():
+        print(f"error: {args.fixtures / 'anchor-tasks'} not found (needs ../shared/fixtures)", file=sys.stderr)
+        return 2
+    unique = load_unique_articles(args.fixtures)
+    if not unique:
+        print("error: no articles found in the anchor-task corpora", file=sys.stderr)
+        return 2
+    corpus = build_corpus(unique, args.articles, int(args.min_mb * 1e6))
+
+    with tempfile.TemporaryDirectory(prefix="sb-scale-") as tmp:
+        base = args.keep or Path(tmp)
+        folder, cache = base / "task", base / "cache"
+        shutil.rmtree(cache, ignore_errors=True)  # always a cold ingest
+        folder.mkdir(parents=True, exist_ok=True)
+        corpus_path = folder / "long_context.json"
+        corpus_path.write_text(json.dumps(corpus, ensure_ascii=False), encoding="utf-8")
+        size_mb = corpus_path.stat().st_size / 1e6
+        queries_file = base / "queries.json"
+        queries_file.write_text(json.dumps(sample_queries(corpus, args.queries), ensure_ascii=False),
+                                encoding="utf-8")
+        print(f"corpus: {len(unique):,} unique articles -> {len(corpus):,} articles, {size_mb:.1f} MB")
+
+        ing = _run_child("--child", "ingest", str(folder), str(cache))
+        status = ing["statuses"].get("long_context.json", "?")
+        qry = _run_child("--child", "query", str(folder), str(cache), str(queries_file), str(args.hybrid_queries))
+
+    rows = [
+        ("articles / corpus size", f"{len(corpus):,} / {size_mb:.1f} MB", ""),
+        ("passages indexed", f"{ing['passages']:,}", f"status: {status}"),
+        ("cold ingest + index", f"{ing['seconds']:.1f} s", "target ≤ 60 s"),
+        ("store on disk", f"{ing['store_mb']:.0f} MB", ""),
+        ("peak RSS, ingest process", f"{ing['rss_mb']:.0f} MB", ""),
+        ("index load (first query)", f"{qry['index_load_s'] * 1000:.0f} ms", ""),
+    ]
+    for label in ("bm25", "hybrid (1st pass)", "hybrid (warm)"):
+        m = qry[label]
+        rows.append((f"query {label} p50 / p95", f"{m['p50']:.1f} / {m['p95']:.1f} ms",
+                     f"n={m['n']}, mean {m['mean']:.1f} ms, {m['empty']} empty; target p50 ≤ 100 ms"))
+    rows.append(("peak RSS, query process", f"{qry['rss_mb']:.0f} MB", ""))
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'measure':<{width}}  {'value':<24} note")
+    print("-" * (width + 60))
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:<24} {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
