@@ -7,7 +7,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sourcebook.models import STATUS_OK, STATUS_PARTIAL, Hit
+from sourcebook.models import STATUS_METADATA, STATUS_OK, STATUS_PARTIAL, Hit
 from sourcebook.report.types import Draft, Requirements
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,10 @@ def find_gaps(draft: Draft, req: Requirements, store: Any) -> None:
         if not (named or _mentions(raw, _KIND_WORDS.get(src.kind, ()))):
             continue
         reason = src.reason or src.status
-        if zh:
+        if src.status == STATUS_METADATA:
+            note = (f"{name} 只能读取元数据（{reason}），本节未使用其内容。" if zh
+                    else f"only metadata of {name} could be read ({reason}); this section does not use its content.")
+        elif zh:
             note = f"{name} 无法读取：{reason}，本节未使用其内容。"
         else:
             note = f"{name} could not be read: {reason}; this section does not use its content."

@@ -145,19 +145,22 @@ class ExtractiveWriter:
     def __init__(self) -> None:
         self.used_texts: set[str] = set()
         self.used_grams: list[set[str]] = []
+        self._connector = 0
         self.chosen: dict[str, list[Candidate]] = {}
 
     # -- candidates
     def candidates(self, evidence: SectionEvidence, language: str) -> list[Candidate]:
         out: list[Candidate] = []
         for rank, item in enumerate(evidence.items):
-            n_before = len(out)
+            readable = 0
             for pos, raw in enumerate(split_sentences(item.text)):
                 s = clean_sentence(raw)
-                if not usable_sentence(s, language) or s in self.used_texts:
+                if not usable_sentence(s, language):
                     continue
-                out.append(Candidate(s, item.passage_id, item.source, rank, pos, count_units(s), item.via == "coverage"))
-            if len(out) == n_before:
+                readable += 1
+                if s not in self.used_texts:
+                    out.append(Candidate(s, item.passage_id, item.source, rank, pos, count_units(s), item.via == "coverage"))
+            if not readable:  # a table or fragments only: describe it instead
                 fb = _fallback_sentence(item, language)
                 if fb and fb not in self.used_texts:
                     out.append(Candidate(fb, item.passage_id, item.source, rank, 0, count_units(fb), item.via == "coverage"))
@@ -232,7 +235,8 @@ class ExtractiveWriter:
                 cur, cur_units = [], 0
             text = c.text
             if not cur and (paragraphs or start_paragraph) and not _LEADING_CONNECTOR.match(text):
-                conn = CONNECTORS[lang][(len(paragraphs) + start_paragraph) % len(CONNECTORS[lang])]
+                conn = CONNECTORS[lang][self._connector % len(CONNECTORS[lang])]
+                self._connector += 1
                 if lang == "en":
                     first, _, rest = text.partition(" ")
                     text = (first.lower() if first in _LOWER_OK else first) + (" " + rest if rest else "")
@@ -249,6 +253,24 @@ class ExtractiveWriter:
         chosen = self.select(section, evidence, req, section.budget)
         self.chosen[section.title] = chosen
         return self.compose(chosen, req.language)
+
+    def write_all(self, draft: Draft, evidence: list[SectionEvidence], req: Requirements) -> None:
+        """Fill every content section of ``draft`` in two passes (half the budget each), so that sections
+        sharing passages do not leave the later ones starved of sentences."""
+        picks: dict[int, list[Candidate]] = {}
+        for share in (0.5, 1.0):
+            for i, (sec, ev) in enumerate(zip(draft.sections, evidence, strict=True)):
+                if sec.is_references:
+                    continue
+                have = sum(c.units for c in picks.get(i, []))
+                want = int(sec.budget * share) - have
+                if want > 0 or (share == 0.5 and not picks.get(i)):
+                    picks.setdefault(i, []).extend(self.select(sec, ev, req, max(want, 1)))
+        for i, chosen in picks.items():
+            chosen.sort(key=lambda c: (c.rank, c.pos))
+            sec = draft.sections[i]
+            self.chosen[sec.title] = chosen
+            sec.body = self.compose(chosen, req.language)
 
     def more(self, section: DraftSection, evidence: SectionEvidence, req: Requirements, units: int,
              start_paragraph: int = 1) -> str:

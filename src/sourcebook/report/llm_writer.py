@@ -70,7 +70,15 @@ def _join_items(items: list[str]) -> str:
 def clean_reply(text: str, title: str) -> str:
     """Drop code fences and headings (the renderer writes headings), collapse blank lines."""
     text = _FENCE.sub("", text or "")
-    text = _HEADING.sub("", text)
+    lines = []
+    for line in text.splitlines():
+        if _HEADING.match(line):
+            bare = line.lstrip().lstrip("#").strip()
+            if len(bare) <= 30 and "[@" not in bare:
+                continue  # a heading: the renderer writes headings
+            line = bare  # a paragraph that merely starts with '#'
+        lines.append(line)
+    text = "\n".join(lines)
     core = strip_numbering(title)
     lines = [ln for ln in text.splitlines() if strip_numbering(ln.strip().strip("*：: ")) != core]
     text = "\n".join(lines)

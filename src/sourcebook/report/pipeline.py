@@ -165,10 +165,12 @@ def build_report(store: Any, request: str, settings: Any = None, run_dir: Path |
     extractive = ExtractiveWriter()
     llm = LLMWriter(client, extractive, store) if client is not None else None
     draft.extractive = llm is None
-    writer = llm or extractive
-    for sec, ev in zip(draft.sections, evidence, strict=True):
-        if not sec.is_references:
-            sec.body = writer.write_section(sec, ev, req, draft)
+    if llm is not None:
+        for sec, ev in zip(draft.sections, evidence, strict=True):
+            if not sec.is_references:
+                sec.body = llm.write_section(sec, ev, req, draft)
+    else:
+        extractive.write_all(draft, evidence, req)
     _put_notes(draft)
 
     reviser = Reviser(draft, req, store, evidence, extractive, llm=llm, max_rounds=max_rounds)

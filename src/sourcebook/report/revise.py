@@ -31,6 +31,7 @@ from sourcebook.report.types import CheckResult, Draft, DraftSection, Requiremen
 log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 3
+SHORT_ADDITION = 150  # units: smaller evidence additions continue the last paragraph
 
 
 @dataclass
@@ -176,7 +177,7 @@ class Reviser:
                 it.via = "coverage"
             extra = self.extractive.select(sec, ev1, self.req, 1)
             if extra:
-                sec.body = _merge_bodies(sec.body, self.extractive.compose(extra, self.req.language, start_paragraph=1))
+                sec.body = _merge_bodies(sec.body, self.extractive.compose(extra, self.req.language), self.req.language)
                 self._log(rnd, "cite_file", sec.title, src.path)
 
     def expand(self, rnd: int, deficit: int) -> bool:
@@ -197,9 +198,9 @@ class Reviser:
                     self._log(rnd, "expand", sec.title, f"model rewrite {have} → {_content_units(body, self.req.unit)}")
                     grew = True
                     continue
-            add = self.extractive.more(sec, ev, self.req, need) or self._widen_and_fill(sec, ev, need)
+            add = self._more(sec, ev, need) or self._widen_and_fill(sec, ev, need)
             if add:
-                sec.body = _merge_bodies(sec.body, add)
+                sec.body = _merge_bodies(sec.body, add, self.req.language)
                 self._log(rnd, "expand", sec.title, f"+{count_units(add, self.req.unit)} units from evidence")
                 grew = True
         return grew
@@ -217,7 +218,12 @@ class Reviser:
                 if h.passage_id not in have:
                     ev.items.append(EvidenceItem(h.passage_id, h.source, h.label, h.text, h.score, "widen"))
                     have.add(h.passage_id)
-        return self.extractive.more(sec, ev, self.req, need)
+        return self._more(sec, ev, need)
+
+    def _more(self, sec: DraftSection, ev: SectionEvidence, need: int) -> str:
+        """Evidence sentences for ``sec``: a short addition continues the last paragraph (no connector)."""
+        start = 1 if need >= SHORT_ADDITION else 0
+        return self.extractive.more(sec, ev, self.req, need, start_paragraph=start)
 
     def condense(self, rnd: int, excess: int) -> bool:
         """Remove about ``excess`` units: model rewrite when available, else drop low-support sentences."""
@@ -326,9 +332,9 @@ class Reviser:
                 for sec, ev in sorted(self.content_sections(), key=lambda p: _content_units(p[0].body, self.req.unit) - p[0].budget):
                     if sec.budget <= 0:
                         continue
-                    add = self.extractive.more(sec, ev, self.req, lo - n) or self._widen_and_fill(sec, ev, lo - n)
+                    add = self._more(sec, ev, lo - n) or self._widen_and_fill(sec, ev, lo - n)
                     if add:
-                        sec.body = _merge_bodies(sec.body, add)
+                        sec.body = _merge_bodies(sec.body, add, self.req.language)
                         self._log(99, "final_append", sec.title, f"+{count_units(add, self.req.unit)} units")
                         grew = True
                         break
@@ -372,9 +378,15 @@ def _content_units(body: str, unit: str) -> int:
     return sum(count_units(s.text, unit) for s in split_cited_sentences(body or "") if not _is_note(s.text))
 
 
-def _merge_bodies(a: str, b: str) -> str:
+def _merge_bodies(a: str, b: str, language: str | None = None) -> str:
+    """Append ``b`` to ``a``: as a new paragraph, or (``language`` given and ``b`` short, one paragraph)
+    continuing ``a``'s last paragraph."""
     a, b = (a or "").strip(), (b or "").strip()
-    return f"{a}\n\n{b}" if a and b else (a or b)
+    if not (a and b):
+        return a or b
+    if language and "\n\n" not in b and count_units(b) < SHORT_ADDITION and not _is_note(a.rsplit("\n\n", 1)[-1]):
+        return a + ("" if language == "zh" else " ") + b
+    return f"{a}\n\n{b}"
 
 
 def _replace_markers(raw: str, pid: str) -> str:
