@@ -145,3 +145,34 @@ def test_office_corrupt_files(tmp_path: Path) -> None:
     bad_doc.write_bytes(b"plain text pretending")
     with pytest.raises(ExtractionError, match="corrupt DOCX"):
         run("docx", bad_doc, tmp_path)
+
+
+def test_pdf_running_headers_overprint_and_paragraphs(tmp_path: Path) -> None:
+    import pymupdf
+
+    doc = pymupdf.open()
+    for n in range(1, 6):
+        page = doc.new_page(width=595, height=842)
+        page.insert_text((72, 40), "ACME Annual Report 2024", fontsize=9)
+        page.insert_text((290, 820), f"{n}", fontsize=9)
+        page.insert_text((72, 120), f"Heading {n}", fontsize=11)
+        y = 140
+        for line in ("The first paragraph starts on this line and it keeps going until the right",
+                     "margin so that it wraps onto a second line that ends here."):
+            page.insert_text((72, y), line, fontsize=11)
+            y += 13
+        for _ in range(2):  # fake bold: the same words drawn twice over each other
+            page.insert_text((72, 200), f"Bold statement number {n}.", fontsize=11)
+    path = tmp_path / "running.pdf"
+    doc.save(path)
+    passages, ctx = run("pdf", path, tmp_path)
+    assert set(ctx.meta["running_lines_dropped"]) == {"ACME Annual Report #", "#"}
+    text = "\n".join(p.text for p in passages)
+    assert "ACME Annual Report" not in text
+    page3 = next(p.text for p in passages if p.loc["page"] == 3)
+    assert page3.split("\n\n") == [
+        "Heading 3",
+        "The first paragraph starts on this line and it keeps going until the right margin so that it "
+        "wraps onto a second line that ends here.",
+        "Bold statement number 3.",
+    ]

@@ -11,11 +11,12 @@ from typing import Any
 import pymupdf
 
 from sourcebook.ingest.base import ExtractContext, ExtractionError, register
-from sourcebook.ingest.chunking import chunk_text
+from sourcebook.ingest.text import pack_blocks, split_blocks
 from sourcebook.models import PassageDraft
 
 OCR_DPI = 170
 MIN_TEXT_CHARS = 20        # a page with fewer extractable characters is treated as scanned
+RUNNING_BAND = 0.09        # top/bottom share of the page searched for running headers and footers
 MAX_DRAWINGS = 5000        # pages with more vector paths are not searched for tables
 MAX_TABLE_CELL = 600       # a longer "cell" means a page frame detected as a table, not a real table
 
@@ -136,7 +137,36 @@ def _find_tables(page: pymupdf.Page) -> list[Any]:
     return list(found.tables)
 
 
-def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int]) -> str:
+def _band_key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.split()))
+
+
+def _in_band(page: pymupdf.Page, box: tuple[float, ...]) -> bool:
+    height = page.rect.height or 1.0
+    return box[3] <= page.rect.y0 + height * RUNNING_BAND or box[1] >= page.rect.y1 - height * RUNNING_BAND
+
+
+def running_lines(doc: pymupdf.Document) -> set[str]:
+    """Header/footer lines (page numbers, running titles): text in the top or bottom band of the page
+    that repeats, digits aside, on at least 60% of the pages of a document of 4+ pages."""
+    if doc.page_count < 4:
+        return set()
+    counts: dict[str, int] = {}
+    for page in doc:
+        keys = set()
+        for block in page.get_text("dict", flags=TEXT_FLAGS)["blocks"]:
+            for line in block.get("lines", []):
+                if _in_band(page, tuple(line["bbox"])):
+                    key = _band_key("".join(span["text"] for span in line["spans"]))
+                    if key:
+                        keys.add(key)
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    return {k for k, c in counts.items() if c >= max(3, 0.6 * doc.page_count)}
+
+
+def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int],
+               skip: set[str] | frozenset[str] = frozenset()) -> str:
     """Text of one page in content-stream order (right for multi-column layouts), lines of one
     paragraph joined, tables rendered as Markdown where their first cell's text stood."""
     tables: list[Any] = []
@@ -160,6 +190,8 @@ def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int])
     out: list[str] = []          # finished paragraphs and tables
     para: list[str] = []         # lines of the paragraph being built
     last_box: tuple[float, ...] | None = None
+    right = 0.0                  # right edge of the paragraph being built
+    drawn: dict[str, list[tuple[float, ...]]] = {}  # span text → boxes already read on this page
     emitted: set[int] = set()
 
     def flush() -> None:
@@ -181,12 +213,15 @@ def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int])
                     emitted.add(inside)
                 last_box = None
                 continue
-            text = "".join(span["text"] for span in line["spans"])
-            if not text.strip():
+            text = "".join(span["text"] for span in line["spans"] if not _overprint(span, drawn))
+            if not text.strip() or (skip and _in_band(page, lbox) and _band_key(text) in skip):
                 continue
-            if para and last_box is not None and not _continues(last_box, lbox):
+            if para and last_box is not None and not _continues(last_box, lbox, right):
                 flush()
+            if not para:
+                right = 0.0
             para.append(text)
+            right = max(right, lbox[2])
             last_box = lbox
         # a block boundary ends the paragraph unless the next block continues it line by line
     flush()
@@ -196,13 +231,32 @@ def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int])
     return "\n\n".join(out)
 
 
-def _continues(prev: tuple[float, ...], cur: tuple[float, ...]) -> bool:
-    """Whether line ``cur`` continues the paragraph of line ``prev``: directly below it (gap under
-    about half a line) and horizontally overlapping."""
+def _overprint(span: dict[str, Any], drawn: dict[str, list[tuple[float, ...]]]) -> bool:
+    """True for a span drawn again over itself (fake bold, shadow): same text at (almost) the same place."""
+    text = span["text"]
+    if not text.strip():
+        return False
+    box = tuple(span["bbox"])
+    boxes = drawn.setdefault(text, [])
+    if any(all(abs(a - b) < 1.5 for a, b in zip(box, other, strict=True)) for other in boxes):
+        return True
+    boxes.append(box)
+    return False
+
+
+def _continues(prev: tuple[float, ...], cur: tuple[float, ...], right: float) -> bool:
+    """Whether line ``cur`` continues the paragraph whose last line is ``prev`` (``right`` = the
+    paragraph's right edge so far): directly below it, horizontally overlapping, ``prev`` running to
+    the right edge (a short line ends a paragraph or is a heading) and ``cur`` not indented."""
     height = max(1.0, prev[3] - prev[1])
     gap = cur[1] - prev[3]
-    overlap = min(prev[2], cur[2]) - max(prev[0], cur[0])
-    return -height * 0.5 < gap < height * 0.6 and overlap > 0
+    if not -height * 0.5 < gap < height * 0.6:
+        return False
+    if min(prev[2], cur[2]) - max(prev[0], cur[0]) <= 0:
+        return False
+    if prev[2] < max(right, cur[2]) - 2 * height:
+        return False
+    return cur[0] <= prev[0] + height
 
 
 def _ocr_png(png: bytes) -> str:
@@ -289,13 +343,16 @@ def extract_pdf(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
         ctx.meta["title"] = title
         authors = (meta.get("author") or "").strip()
         ctx.meta["authors"] = [] if _BAD_TITLE.search(authors) else _authors(authors)
+        skip = running_lines(doc)
+        if skip:
+            ctx.meta["running_lines_dropped"] = sorted(skip)[:10]
         ocr_pages: list[int] = []
         tables_found = [0]
         empty_pages = 0
         for page in doc:
             n = page.number + 1
             try:
-                text = _page_text(page, ctx, tables_found)
+                text = _page_text(page, ctx, tables_found, skip)
             except Exception as e:
                 ctx.warn(f"p. {n} unreadable: {e}")
                 continue
@@ -312,7 +369,7 @@ def extract_pdf(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
             if not text.strip():
                 empty_pages += 1
                 continue
-            for chunk in chunk_text(text):
+            for chunk in pack_blocks(split_blocks(text)):
                 yield PassageDraft(text=chunk, locator=f"p. {n}", loc={"page": n}, title=title)
         ctx.meta["tables"] = tables_found[0]
         if ocr_pages:
