@@ -134,9 +134,6 @@ def extract_video(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     settings = _settings(ctx)
     try:
         tl = analyze_video(path, settings=settings)
-    except ModelUnavailableError as e:
-        ctx.warn(f"speech recognition unavailable: {e}")
-        tl = analyze_video(path, settings=settings, speech=False)
     except MediaError as e:
         raise ExtractionError(str(e)) from e
     ctx.meta.update({

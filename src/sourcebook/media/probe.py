@@ -99,10 +99,13 @@ def probe(path: Path) -> MediaInfo:
 def _is_cover_art(stream: Any) -> bool:
     """Embedded album art in mp3/m4a files shows up as a one-frame 'video' stream."""
     try:
-        return bool(stream.disposition & 0x400) or stream.codec_context.name in ("mjpeg", "png") and (
-            stream.frames in (0, 1)
-        )
-    except Exception:
+        if int(stream.disposition) & 0x400:  # AV_DISPOSITION_ATTACHED_PIC
+            return True
+    except (TypeError, ValueError, AttributeError):
+        pass
+    try:
+        return stream.codec_context.name in ("mjpeg", "png", "bmp") and stream.frames in (0, 1)
+    except AttributeError:
         return False
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import numpy as np
 from sourcebook.media.asr import Segment, Transcript, format_range, format_ts, join_texts, transcribe
 from sourcebook.media.cache import MediaCache, file_sha256
 from sourcebook.media.probe import MediaError, MediaInfo, _open, _short, probe
+from sourcebook.media.whisper_model import ModelUnavailableError
 
 VISUAL_VERSION = 1
 DETECT_FPS = 4.0          # frames per second examined for changes
@@ -262,10 +264,13 @@ def _visual(path: Path, sha: str, cache: MediaCache, settings: Any) -> dict[str,
     if not info.has_video:
         raise MediaError("no video stream (audio only)")
     t0 = time.perf_counter()
-    kf_dir = cache.entry_dir(sha) / "keyframes"
-    if kf_dir.exists():
+    # a fresh directory per analysis: a concurrent analysis of the same file never deletes our keyframes
+    kf_dir = cache.entry_dir(sha) / f"keyframes-{uuid.uuid4().hex[:8]}"
+    try:
+        cands, end, warnings = _scan(path, info, kf_dir, settings)
+    except BaseException:
         shutil.rmtree(kf_dir, ignore_errors=True)
-    cands, end, warnings = _scan(path, info, kf_dir, settings)
+        raise
     t_scan = time.perf_counter() - t0
     kept = _select(cands, int(settings.media.max_keyframes))
     keep_paths = {c.path for c in kept}
@@ -285,6 +290,9 @@ def _visual(path: Path, sha: str, cache: MediaCache, settings: Any) -> dict[str,
                     "candidates": len(cands)},
     }
     cache.save(sha, key, data)
+    for old in cache.entry_dir(sha).glob("keyframes-*"):
+        if old != kf_dir and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
     return data
 
 
@@ -327,7 +335,7 @@ def analyze_video(path: Path, settings: Any = None, speech: bool = True, languag
                 tl.warnings.extend(tr.warnings)
                 if not tr.segments:
                     tl.warnings.append("no speech detected in the audio track")
-            except MediaError as e:
+            except (MediaError, ModelUnavailableError) as e:
                 tl.warnings.append(f"audio track not transcribed: {e}")
             tl.timings["asr_s"] = round(time.perf_counter() - t1, 3)
         _assign_speech(tl)
