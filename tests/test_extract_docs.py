@@ -176,3 +176,26 @@ def test_pdf_running_headers_overprint_and_paragraphs(tmp_path: Path) -> None:
         "wraps onto a second line that ends here.",
         "Bold statement number 3.",
     ]
+
+
+def test_pdf_title_and_authors_from_first_page(tmp_path: Path) -> None:
+    import pymupdf
+
+    from sourcebook.ingest.pdf import _name_line
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((72, 100), "Tidal Energy in Small Harbours", fontsize=22)
+    page.insert_text((72, 130), "Maria Lopez1, Chen Wei2*", fontsize=12)
+    page.insert_text((72, 150), "Harbour Institute, Lisbon", fontsize=10)
+    for i in range(12):
+        page.insert_text((72, 200 + 14 * i), f"Body line {i} describes turbines and tides in detail.", fontsize=10)
+    path = tmp_path / "untitled.pdf"
+    doc.save(path)
+    _, ctx = run("pdf", path, tmp_path)
+    assert ctx.meta["title"] == "Tidal Energy in Small Harbours"
+    assert ctx.meta["authors"] == ["Maria Lopez", "Chen Wei"]
+    assert _name_line("文◎高　倩") == ["高倩"]
+    assert _name_line("王  田") == ["王田"]
+    assert _name_line("贵州大学法学院，贵州 贵阳") == []
+    assert _name_line("Technical Report") == []

@@ -94,3 +94,9 @@ def test_two_column_pdf_paragraph(tmp_path: Path) -> None:
     expected = (base / "2201.00069_test_2608_expected_1.28.txt").read_text(encoding="utf-8")
     norm = " ".join(expected.replace("-\n", "-").split())
     assert norm in " ".join(text.split())
+
+
+def test_chinese_paper_title_and_author(tmp_path: Path) -> None:
+    _, ctx = extract(SHARED / "anchor-tasks" / "006" / "齐白石花鸟画的笔墨意趣表达研究_高倩.pdf", tmp_path)
+    assert ctx.meta["title"] == "齐白石花鸟画的笔墨意趣表达研究"
+    assert ctx.meta["authors"] == ["高倩"]

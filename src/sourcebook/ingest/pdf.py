@@ -286,31 +286,66 @@ def _rapidocr() -> Any:
     return _ENGINE
 
 
-def _first_page_title(doc: pymupdf.Document) -> str:
-    """Guess the title as the largest-font line in the top half of page 1."""
+def _first_page_head(doc: pymupdf.Document) -> tuple[str, list[str]]:
+    """Guess title and authors from page 1: the title is the largest-font text in the top half;
+    the authors are a short name line right below it (``文◎高倩``, ``王  田``, ``A. Smith, B. Jones``)."""
     if doc.page_count == 0:
-        return ""
+        return "", []
     page = doc[0]
-    sizes: list[float] = []
-    lines: list[tuple[float, str]] = []
-    for block in page.get_text("dict")["blocks"]:
+    lines: list[tuple[float, tuple[float, ...], str]] = []
+    for block in page.get_text("dict", flags=TEXT_FLAGS)["blocks"]:
         if block.get("type") != 0:
             continue
         for line in block["lines"]:
             text = "".join(s["text"] for s in line["spans"]).strip()
             if not text or line["bbox"][1] > page.rect.height * 0.5:
                 continue
-            size = max(s["size"] for s in line["spans"])
-            sizes.append(size)
-            lines.append((size, text))
+            lines.append((max(s["size"] for s in line["spans"]), tuple(line["bbox"]), text))
     if not lines:
-        return ""
-    top = max(s for s, _ in lines)
-    body = sorted(sizes)[len(sizes) // 2]
+        return "", []
+    top = max(size for size, _, _ in lines)
+    body = sorted(size for size, _, _ in lines)[len(lines) // 2]
     if top <= body * 1.15:
-        return ""
-    title = join_lines([t for s, t in lines if abs(s - top) < 0.5])[:300]
-    return "" if _BAD_TITLE.search(title) else title
+        return "", []
+    title_lines = [(box, t) for size, box, t in lines if abs(size - top) < 0.5]
+    title = join_lines([t for _, t in title_lines])[:300]
+    if _BAD_TITLE.search(title):
+        return "", []
+    bottom = max(box[3] for box, _ in title_lines)
+    below = sorted((box[1], size, t) for size, box, t in lines if box[1] >= bottom - 1 and size < top - 0.5)
+    authors: list[str] = []
+    if below and below[0][0] - bottom < top * 2.5:
+        authors = _name_line(below[0][2])
+    return title, authors
+
+
+_NAME_PREFIX = re.compile(r"^(文\s*[◎○●/:：]|作者\s*[:：]?|by\s+)", re.I)
+_NAME_MARKS = re.compile(r"[\d*†‡§¶#∗,]+(?=\s*(?:$|[,，、;；]|\band\b))")
+_CJK_NAME = re.compile(r"^[\u3400-\u9fff·]{2,5}$")
+_LATIN_NAME = re.compile(r"^[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){1,3}$")
+_NOT_NAMES = re.compile(r"\b(abstract|introduction|summary|report|chapter|contents|draft|version|edition|press|"
+                        r"journal|review|paper|annual|technical|white|guide|manual|appendix)\b", re.I)
+
+
+def _name_line(text: str) -> list[str]:
+    """Author names from a by-line, or [] when the line does not look like one."""
+    text = _NAME_PREFIX.sub("", text.strip()).strip()
+    if (not text or len(text) > 160 or _NOT_NAMES.search(text)
+            or re.search(r"[。:：;；()（）@]|\.\s+[a-z]|\.$|\d{4}|大学|学院|University|Institute", text)):
+        return []
+    names = []
+    for part in _AUTHOR_SPLIT.split(text):
+        part = _NAME_MARKS.sub("", part).strip(" *†‡∗")
+        if not part:
+            continue
+        squeezed = re.sub(r"[\s\u3000]+", "", part)
+        if _CJK_NAME.match(squeezed):
+            names.append(squeezed)
+        elif _LATIN_NAME.match(part):
+            names.append(part)
+        else:
+            return []
+    return names
 
 
 def _authors(raw: str) -> list[str]:
@@ -337,12 +372,13 @@ def extract_pdf(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
             raise ExtractionError("PDF has no pages", status="empty")
         meta = doc.metadata or {}
         title = (meta.get("title") or "").strip()
+        head_title, head_authors = _first_page_head(doc)
         if not title or _BAD_TITLE.search(title):
-            title = _first_page_title(doc) or title
+            title = head_title or title
         ctx.meta["pages"] = doc.page_count
         ctx.meta["title"] = title
         authors = (meta.get("author") or "").strip()
-        ctx.meta["authors"] = [] if _BAD_TITLE.search(authors) else _authors(authors)
+        ctx.meta["authors"] = ([] if _BAD_TITLE.search(authors) else _authors(authors)) or head_authors
         skip = running_lines(doc)
         if skip:
             ctx.meta["running_lines_dropped"] = sorted(skip)[:10]
