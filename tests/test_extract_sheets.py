@@ -147,3 +147,20 @@ def test_csv_bad_tail_keeps_rows(tmp_path: Path) -> None:
     passages, ctx = run("csv", path, tmp_path)
     assert ctx.warnings and ctx.warnings[0].startswith("malformed CSV after row 3")
     assert "| bob | 2 |" in "\n".join(p.text for p in passages)
+
+
+def test_caption_row_above_header(tmp_path: Path) -> None:
+    book = make_xlsx(tmp_path / "sales.xlsx", {"销售": [
+        ["2023年各区销售数据", None, None],
+        ["区", "销量", "增长率"],
+        ["东区", 120, 0.12],
+        ["西区", 95, -0.03],
+    ]})
+    passages, ctx = run("sheet", book, tmp_path)
+    assert ctx.meta["rows"] == 2 and ctx.meta["columns"] == 3
+    profile = passages[0].text
+    assert "Caption: 2023年各区销售数据" in profile
+    assert "- 区: text" in profile and "- 销量: integer, 2 values, min 95, max 120" in profile
+    assert "header in row 2" in profile
+    assert passages[1].locator == "销售!A2:C4"
+    assert passages[1].text.splitlines()[1] == "| 区 | 销量 | 增长率 |"

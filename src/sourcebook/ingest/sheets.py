@@ -207,6 +207,14 @@ def sheet_passages(name: str, raw_rows: list[list[Any]], ctx: ExtractContext, ti
         return
     width = len(rows[0])
     texts = [[fmt_value(v) for v in r] for r in rows]
+    # caption rows above the header (a merged title cell such as "2023年销售数据") are not the header
+    captions: list[str] = []
+    while (len(texts) > 2 and width >= 3 and sum(1 for t in texts[0] if t) == 1
+           and sum(1 for t in texts[1] if t) >= 2):
+        captions.append(next(t for t in texts[0] if t))
+        texts, rows, row0 = texts[1:], rows[1:], row0 + 1
+    ctx.meta["rows"] = ctx.meta.get("rows", 0) + len(texts) - 1
+    ctx.meta["columns"] = max(ctx.meta.get("columns", 0), width)
     header = [t or f"column {col_letter(col0 + j)}" for j, t in enumerate(texts[0])]
     data = texts[1:]
     raw_data = rows[1:]
@@ -223,6 +231,8 @@ def sheet_passages(name: str, raw_rows: list[list[Any]], ctx: ExtractContext, ti
         f"(range {a1_range(col0, row0, col0 + width - 1, last_row)}, header in row {row0}).",
         "Columns:",
     ]
+    if captions:
+        lines.insert(1, "Caption: " + " / ".join(captions))
     if len(profiles) > PROFILE_HEAD + PROFILE_TAIL:
         skipped = profiles[PROFILE_HEAD:-PROFILE_TAIL]
         types = sorted({p.dtype for p in skipped})
@@ -232,7 +242,8 @@ def sheet_passages(name: str, raw_rows: list[list[Any]], ctx: ExtractContext, ti
         lines += [p.describe() for p in profiles[-PROFILE_TAIL:]]
     else:
         lines += [p.describe() for p in profiles]
-    groups = ["\n".join(lines[:3])] + ["\n".join(lines[i : i + 20]) for i in range(3, len(lines), 20)]
+    intro = 4 if captions else 3
+    groups = ["\n".join(lines[:intro])] + ["\n".join(lines[i : i + 20]) for i in range(intro, len(lines), 20)]
     for chunk in pack_blocks(groups):
         yield PassageDraft(text=chunk, locator=f"{name} (profile)", loc={"sheet": name, "profile": True},
                            title=title or name)
@@ -307,10 +318,10 @@ def _ranges(cols: list[int], col0: int, r0: int, r1: int) -> str:
 
 
 def _record(ctx: ExtractContext, name: str, rows: list[list[Any]]) -> None:
-    trimmed, _, _ = _trim(rows)
+    del rows  # row and column counts are recorded by sheet_passages, after captions are set apart
     ctx.meta.setdefault("sheets", []).append(name)
-    ctx.meta["rows"] = ctx.meta.get("rows", 0) + max(0, len(trimmed) - 1)
-    ctx.meta["columns"] = max(ctx.meta.get("columns", 0), len(trimmed[0]) if trimmed else 0)
+    ctx.meta.setdefault("rows", 0)
+    ctx.meta.setdefault("columns", 0)
 
 
 def _xlsx(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
