@@ -1,7 +1,7 @@
 """Split text into passages that follow sentence ends and stay within a size budget.
 
-Sizes are measured in "units": one per CJK character, one per Latin word times 2 (so ~150–400 words
-land in the same 300–800 window as CJK text).
+Sizes are measured in "units": one per CJK character, two per Latin word (so ~150–400 words land in the
+same 300–800 window as CJK text). Chunks are exact slices of the input: no character is added or changed.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-_SENT_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.](?=\s))|\n{2,}")
+# a sentence ends after 。！？!?；; (with closing quotes/brackets), after "." before whitespace, or at a blank line
+_BOUNDARY = re.compile(r"[。！？!?；;]+[\"”’」』）)]*|\.(?=\s)|\n\s*\n")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’\-][A-Za-z0-9]+)*")
 
@@ -24,71 +25,83 @@ def text_units(text: str) -> int:
     return len(_CJK.findall(text)) + 2 * len(_WORD.findall(text))
 
 
+def _spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; the spans cover the text without gaps."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        end = m.end()
+        if end > start:
+            spans.append((start, end))
+            start = end
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
 def split_sentences(text: str) -> list[str]:
-    """Split on 。！？.!? (and blank lines), keeping the punctuation with its sentence."""
-    parts = [p.strip() for p in _SENT_END.split(text) if p and p.strip()]
-    return parts
+    """Split on 。！？；.!?; (and blank lines), keeping the punctuation with its sentence."""
+    return [text[s:e].strip() for s, e in _spans(text)]
 
 
-def _hard_split(sentence: str, limit: int) -> list[str]:
-    # A sentence longer than the limit (tables, run-on text): cut on line breaks, then by length.
-    if text_units(sentence) <= limit:
-        return [sentence]
-    out: list[str] = []
-    buf = ""
-    for line in sentence.splitlines(keepends=True):
-        if buf and text_units(buf + line) > limit:
-            out.append(buf)
-            buf = ""
-        while text_units(line) > limit:
-            # cut by characters; CJK-heavy text ~1 unit/char, Latin ~0.35 unit/char
-            step = max(50, int(limit * (len(line) / max(1, text_units(line)))))
-            out.append(line[:step])
-            line = line[step:]
-        buf += line
-    if buf.strip():
-        out.append(buf)
-    return [o.strip() for o in out if o.strip()]
+def _hard_split(text: str, s: int, e: int, limit: int) -> list[tuple[int, int, int]]:
+    """Cut an over-long sentence (tables, run-on text) at line breaks, then by length: (start, end, units)."""
+    u = text_units(text[s:e])
+    if u <= limit:
+        return [(s, e, u)]
+    out: list[tuple[int, int, int]] = []
+    cur = s
+    pieces = [m.end() + s for m in re.finditer(r"\n", text[s:e])] + [e]
+    start = s
+    for p in pieces:
+        seg_units = text_units(text[start:p])
+        if seg_units > limit and p != start:
+            # flush what we had, then cut this line by characters
+            if cur < start:
+                out.append((cur, start, text_units(text[cur:start])))
+            pos = start
+            while pos < p:
+                step = max(20, int(limit * (p - pos) / max(1, text_units(text[pos:p]))))
+                step = min(step, p - pos)
+                out.append((pos, pos + step, text_units(text[pos:pos + step])))
+                pos += step
+            cur = start = p
+            continue
+        if text_units(text[cur:p]) > limit and cur < start:
+            out.append((cur, start, text_units(text[cur:start])))
+            cur = start
+        start = p
+    if cur < e:
+        out.append((cur, e, text_units(text[cur:e])))
+    return [(a, b, n) for a, b, n in out if text[a:b].strip()]
 
 
 def chunk_text(text: str, target: int = TARGET, maximum: int = MAX, overlap: int = OVERLAP) -> Iterator[str]:
     """Yield chunks of ``text`` of about ``target`` units, never above ``maximum``, split on sentence
     ends, each starting with up to ``overlap`` units of the previous chunk's last sentence(s)."""
-    text = text.strip()
-    if not text:
+    if not text.strip():
         return
     if text_units(text) <= maximum:
-        yield text
+        yield text.strip()
         return
-    sentences: list[str] = []
-    for s in split_sentences(text):
-        sentences.extend(_hard_split(s, maximum - overlap))
-    buf: list[str] = []
+    sents: list[tuple[int, int, int]] = []
+    for s, e in _spans(text):
+        sents.extend(_hard_split(text, s, e, maximum - overlap))
+    buf: list[tuple[int, int, int]] = []
     size = 0
-    for s in sentences:
-        u = text_units(s)
+    for sent in sents:
+        u = sent[2]
         if buf and size + u > target and size >= MIN // 2:
-            yield _join(buf)
-            tail: list[str] = []
+            yield text[buf[0][0]:buf[-1][1]].strip()
+            tail: list[tuple[int, int, int]] = []
             tsize = 0
             for prev in reversed(buf):
-                pu = text_units(prev)
-                if tsize + pu > overlap:
+                if tsize + prev[2] > overlap:
                     break
                 tail.insert(0, prev)
-                tsize += pu
+                tsize += prev[2]
             buf, size = tail, tsize
-        buf.append(s)
+        buf.append(sent)
         size += u
     if buf:
-        chunk = _join(buf)
-        yield chunk
-
-
-def _join(sentences: list[str]) -> str:
-    out = ""
-    for s in sentences:
-        if out and not _CJK.match(s[:1]) and not out.endswith("\n"):
-            out += " "
-        out += s
-    return out.strip()
+        yield text[buf[0][0]:buf[-1][1]].strip()
