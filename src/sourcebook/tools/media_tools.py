@@ -103,7 +103,7 @@ def audio_transcribe(path: str | Path, language: str | None = None, settings: An
         tr = transcribe(p, language=language, settings=_settings(settings))
     except MediaError as e:
         return f"{p.name}: cannot transcribe: {e}"
-    head = f"{p.name}: {format_ts(tr.duration_s)} of audio, language {tr.language or '?'}"
+    head = f"{p.name}: {tr.duration_s:.1f} s of audio, language {tr.language or '?'}"
     if not tr.segments:
         return head + "\n(no speech detected)"
     return head + "\n" + timestamped_text(tr.segments)
