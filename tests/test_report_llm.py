@@ -18,7 +18,7 @@ from sourcebook.report.checks import count_units
 from sourcebook.report.pipeline import build_report
 from tests.report_corpus import ZH_FILES, ZH_REQUEST, make_folder
 
-_PASSAGE = re.compile(r"\[@([A-Za-z0-9_\-:.]+)\][^\n]*\n([^\n]+)")
+_PASSAGE = re.compile(r"^\[@([A-Za-z0-9_\-:.]+)\] [^\n]*\n([^\n]+)", re.M)
 _SECTION = re.compile(r"现在只写章节“([^”]+)”")
 _BUDGET = re.compile(r"约 (\d+) ")
 

@@ -57,6 +57,21 @@ def strip_markers(text: str) -> str:
     return CITE_MARKER.sub("", text)
 
 
+_GLUE = re.compile(r"^(?:此外|同时|另外|进一步看|与此相关|从另一角度看|In addition|Moreover|Relatedly|Further|At the same time)[，,]\s*")
+
+
+def claim_text(sentence: str) -> str:
+    """The sentence without the writer's leading connector (glue is not a claim to support)."""
+    return _GLUE.sub("", sentence.strip())
+
+
+def support_text(p: Any) -> str:
+    """What a citation vouches for: the passage text plus its file name and title (so a sentence that names
+    the cited file is not penalised for it)."""
+    name = p.source.rsplit("/", 1)[-1]
+    return f"{name} {p.title or ''}\n{p.text}"
+
+
 def _split_paragraph(par: str) -> list[str]:
     out: list[str] = []
     i, start, n = 0, 0, len(par)
@@ -138,7 +153,7 @@ def check_citations(section: str, body: str, store: Any) -> list[CitationCheck]:
             c = CitationCheck(section=section, sentence=s.text, passage_id=pid, resolvable=p is not None)
             checks.append(c)
             if p is not None:
-                pairs.append((s.text, p.text))
+                pairs.append((claim_text(s.text), support_text(p)))
                 keys.append(p.id)
     scores = iter(support_scores(pairs, keys))
     for c in checks:
@@ -158,7 +173,7 @@ def sentence_support(body: str, store: Any) -> list[tuple[CitedSentence, float]]
         for pid in dict.fromkeys(s.ids):
             p = store.get_passage(pid)
             if p is not None:
-                pairs.append((s.text, p.text))
+                pairs.append((claim_text(s.text), support_text(p)))
                 keys.append(p.id)
                 owner.append(i)
     best = [0.0] * len(sents)

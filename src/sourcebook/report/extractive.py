@@ -110,9 +110,10 @@ def _table_sentence(item: EvidenceItem, language: str) -> str:
     if not cells:
         return ""
     name = item.source.rsplit("/", 1)[-1]
+    # the file name and its header cells, verbatim: nothing the passage does not state
     if language == "zh":
-        return f"{name}中的数据表包含{'、'.join(cells)}等字段。"
-    return f"The table in {name} has the columns {', '.join(cells)}."
+        return f"{name}：{'、'.join(cells)}。"
+    return f"{name}: {', '.join(cells)}."
 
 
 def _fallback_sentence(item: EvidenceItem, language: str) -> str:

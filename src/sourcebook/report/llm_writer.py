@@ -23,6 +23,7 @@ MIN_SHARE = 0.3  # a reply shorter than 30 % of the section budget is unusable
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*$", re.M)
 _HEADING = re.compile(r"^\s*#{1,6}\s+.*$", re.M)
+_MD_HEADING = re.compile(r"(?:^|(?<=\n)|(?<=[。！？.!?\]]))\s*#{1,6}\s+")
 _BULLET = re.compile(r"^\s*(?:[-*+•·●▪◆■]|\d+[.)、]|[（(]\d+[)）]|[一二三四五六七八九十]+、)\s+")
 
 
@@ -78,7 +79,7 @@ def clean_reply(text: str, title: str) -> str:
                 continue  # a heading: the renderer writes headings
             line = bare  # a paragraph that merely starts with '#'
         lines.append(line)
-    text = "\n".join(lines)
+    text = _MD_HEADING.sub("", "\n".join(lines))
     core = strip_numbering(title)
     lines = [ln for ln in text.splitlines() if strip_numbering(ln.strip().strip("*：: ")) != core]
     text = "\n".join(lines)
@@ -89,7 +90,7 @@ def clean_reply(text: str, title: str) -> str:
 def _passage_block(items: list[EvidenceItem]) -> str:
     rows = []
     for it in items[:MAX_PASSAGES]:
-        text = " ".join(it.text.split())[:PASSAGE_CHARS]
+        text = " ".join(_MD_HEADING.sub(" ", it.text).split())[:PASSAGE_CHARS]
         rows.append(f"[@{it.passage_id}] {it.label}\n{text}")
     return "\n\n".join(rows)
 

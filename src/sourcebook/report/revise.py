@@ -17,6 +17,8 @@ from typing import Any
 from sourcebook.report.citations import (
     CitedSentence,
     ResolveLog,
+    cited_ids,
+    claim_text,
     join_sentences,
     resolve_citations,
     sentence_support,
@@ -85,32 +87,42 @@ class Reviser:
 
     # ------------------------------------------------------------------ fixes
     def fix_citations(self, rnd: int) -> None:
-        """Drop unresolvable markers; re-cite unsupported sentences to a supporting evidence passage, or drop
-        them when none supports them (extractive sentences are verbatim, so this mostly concerns LLM text)."""
+        """Drop unresolvable markers; a sentence left with no valid citation, or whose citations do not
+        support it, is re-cited to a supporting evidence passage when one exists and dropped otherwise
+        (extractive sentences are verbatim, so this mostly concerns model-written text)."""
         for sec, ev in self.content_sections():
             if not sec.body:
                 continue
+            sents = split_cited_sentences(sec.body)
+            orphaned: set[int] = set()
             before = len(self.resolve_log.dropped)
-            sec.body = resolve_citations(sec.body, self.store, self.resolve_log)
+            for i, s in enumerate(sents):
+                if not s.ids:
+                    continue
+                raw = resolve_citations(s.raw, self.store, self.resolve_log)
+                if raw != s.raw:
+                    ids = [pid for pid in s.ids if pid not in self.resolve_log.dropped[before:]]
+                    sents[i] = CitedSentence(raw, s.text, ids, s.paragraph)
+                    if not ids:
+                        orphaned.add(i)
             if len(self.resolve_log.dropped) > before:
                 self._log(rnd, "drop_unresolvable", sec.title, ", ".join(self.resolve_log.dropped[before:]))
+            sec.body = join_sentences(sents, self.req.language)
             scored = sentence_support(sec.body, self.store)
-            if not scored:
-                continue
             keep: list[CitedSentence] = []
             changed = False
-            for s, score in scored:
-                if not s.ids or score >= SUPPORT_THRESHOLD or _is_note(s.text):
+            for i, (s, score) in enumerate(scored):
+                if _is_note(s.text) or (not s.ids and i not in orphaned) or (s.ids and score >= SUPPORT_THRESHOLD):
                     keep.append(s)
                     continue
                 better = self._best_passage(s.text, ev)
                 if better is not None:
                     pid, sc = better
-                    raw = _replace_markers(s.raw, pid)
-                    keep.append(CitedSentence(raw, s.text, [pid], s.paragraph))
+                    keep.append(CitedSentence(_replace_markers(s.raw, pid), s.text, [pid], s.paragraph))
                     self._log(rnd, "recite", sec.title, f"{s.text[:40]}… → [@{pid}] ({sc:.2f})")
                 else:
-                    self._log(rnd, "drop_unsupported", sec.title, f"{s.text[:60]}… ({score:.2f})")
+                    why = "its only citations did not resolve" if i in orphaned else f"support {score:.2f}"
+                    self._log(rnd, "drop_unsupported", sec.title, f"{s.text[:60]}… ({why})")
                 changed = True
             if changed:
                 sec.body = join_sentences(keep, self.req.language)
@@ -119,7 +131,8 @@ class Reviser:
         if not ev.items:
             return None
         items = ev.items[:20]
-        scores = support_scores([(sentence, it.text) for it in items], [it.passage_id for it in items])
+        pairs = [(claim_text(sentence), f"{it.source.rsplit('/', 1)[-1]} \n{it.text}") for it in items]
+        scores = support_scores(pairs, [f"{it.passage_id}#ev" for it in items])
         i = max(range(len(items)), key=lambda j: scores[j])
         return (items[i].passage_id, scores[i]) if scores[i] >= SUPPORT_THRESHOLD else None
 
@@ -193,7 +206,7 @@ class Reviser:
             have = _content_units(sec.body, self.req.unit)
             if self.llm is not None:
                 body = self.llm.rewrite(sec, ev, self.req, self.draft, have + need)
-                if body and _content_units(body, self.req.unit) > have:
+                if body and _content_units(body, self.req.unit) > have and self._keeps_sources(sec.body, body):
                     sec.body = body
                     self._log(rnd, "expand", sec.title, f"model rewrite {have} → {_content_units(body, self.req.unit)}")
                     grew = True
@@ -236,7 +249,7 @@ class Reviser:
             have = _content_units(sec.body, self.req.unit)
             if self.llm is not None:
                 body = self.llm.rewrite(sec, ev, self.req, self.draft, max(have - cut, 1))
-                if body and _content_units(body, self.req.unit) < have:
+                if body and _content_units(body, self.req.unit) < have and self._keeps_sources(sec.body, body):
                     sec.body = body
                     self._log(rnd, "condense", sec.title, f"model rewrite {have} → {_content_units(body, self.req.unit)}")
                     shrunk = True
@@ -244,6 +257,18 @@ class Reviser:
             if self._drop_lowest(sec, cut, rnd, "condense"):
                 shrunk = True
         return shrunk
+
+    def _sources(self, body: str) -> set[str]:
+        out = set()
+        for pid in dict.fromkeys(cited_ids(body)):
+            p = self.store.get_passage(pid)
+            if p is not None:
+                out.add(p.source)
+        return out
+
+    def _keeps_sources(self, old: str, new: str) -> bool:
+        """A model rewrite is accepted only if it still cites every source file the old body cited."""
+        return self._sources(old) <= self._sources(new)
 
     def _drop_lowest(self, sec: DraftSection, cut: int, rnd: int, action: str) -> bool:
         """Drop the lowest-support sentences of ``sec`` until ``cut`` units are gone (keeps notes, one
@@ -356,6 +381,7 @@ class Reviser:
             if not failing:
                 break
         self.fix_citations(self.max_rounds + 1)
+        self.cite_missing_files(self.max_rounds + 1)
         self.final_pass()
         return self.measure()
 
