@@ -8,6 +8,7 @@ Results are cached by the file's sha256, model and language.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -91,17 +92,17 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text) if _CJK.search(text) else text
 
 
-def format_ts(seconds: float) -> str:
-    """``mm:ss`` (or ``h:mm:ss`` past an hour)."""
-    s = max(0, int(seconds + 1e-6))
+def format_ts(seconds: float, round_up: bool = False) -> str:
+    """``mm:ss`` (or ``h:mm:ss`` past an hour); whole seconds down, or up with ``round_up``."""
+    s = max(0, math.ceil(seconds - 1e-3) if round_up else int(seconds + 1e-6))
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
 
 
 def format_range(start_s: float, end_s: float) -> str:
-    """``mm:ss–mm:ss`` locator."""
-    return f"{format_ts(start_s)}–{format_ts(end_s)}"
+    """``mm:ss–mm:ss`` locator covering the range (start rounded down, end rounded up)."""
+    return f"{format_ts(start_s)}–{format_ts(end_s, round_up=True)}"
 
 
 def _settings(settings: Any) -> Any:

@@ -5,6 +5,7 @@ All results are cached by file content hash, so asking twice about the same file
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,9 @@ def video_temporal_qa(
         return head + "\n(nothing in this range)"
     blocks = []
     for s in scenes:
-        body = scene_text(s) or "(no on-screen text or speech)"
+        # with speech listed below by timestamp, a scene shows only what is on screen
+        shown = replace(s, speech="") if segs else s
+        body = scene_text(shown) or ("(no on-screen text)" if segs else "(no on-screen text or speech)")
         blocks.append(f"[{format_range(s.start_s, s.end_s)}] scene {s.index + 1}\n{body}")
     if segs:
         blocks.append("speech in range:\n" + timestamped_text(segs))
