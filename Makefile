@@ -49,20 +49,25 @@ demo-folder: $(STAMP)
 	$(PY) examples/make_demo_folder.py $(DEMO_DIR)
 
 demo: demo-folder
+	@mkdir -p $(DEMO_OUT) && touch $(DEMO_OUT)/.started
 	@if $(SB) report --help >/dev/null 2>&1; then \
-	  echo "== sourcebook report $(DEMO_DIR) (request from $(DEMO_DIR)/request.txt) -> $(DEMO_OUT)"; \
+	  echo "== sourcebook report $(DEMO_DIR) (request: $(DEMO_DIR)/request.txt) --out $(DEMO_OUT)"; \
 	  $(DEMO_ENV) $(SB) report $(DEMO_DIR) "$$(cat $(DEMO_DIR)/request.txt)" --out $(DEMO_OUT); \
-	  echo; echo "== outputs in $(DEMO_OUT):"; \
-	  find $(DEMO_OUT) -maxdepth 3 -type f \( -iname 'report*' -o -iname '*compliance*' \) | sort | \
-	    sed 's/^/   /'; \
+	elif $(SB) run --help >/dev/null 2>&1; then \
+	  echo "== sourcebook run $(DEMO_DIR) (request: $(DEMO_DIR)/request.txt) --runs-dir $(DEMO_OUT)"; \
+	  $(DEMO_ENV) $(SB) run $(DEMO_DIR) "$$(cat $(DEMO_DIR)/request.txt)" --runs-dir $(DEMO_OUT); \
 	else \
 	  echo "== sourcebook ingest $(DEMO_DIR)"; \
 	  $(DEMO_ENV) $(SB) ingest $(DEMO_DIR); \
 	  echo "== sourcebook search $(DEMO_DIR) '社区储能 自用率'"; \
 	  $(DEMO_ENV) $(SB) search $(DEMO_DIR) "社区储能 自用率" -k 5; \
-	  echo; echo "note: the report stage ('sourcebook report') is not available in this build;"; \
+	  echo; echo "note: the report stage is not available in this build ('sourcebook report' / 'run' missing);"; \
 	  echo "      ran ingest + search only (store cached under .cache/)."; \
-	fi
+	  exit 0; \
+	fi; \
+	echo; echo "== report and compliance table:"; \
+	find $(DEMO_OUT) -maxdepth 3 -type f -newer $(DEMO_OUT)/.started \
+	  \( -name 'report.md' -o -name 'report.html' -o -name 'compliance*' \) | sort | sed 's/^/   /'
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_retrieval.py
