@@ -80,9 +80,12 @@ def gather_evidence(draft: Draft, req: Requirements, store: Any, k: int = 12, pe
         se = SectionEvidence(sec.title)
         if not sec.is_references:
             runs: list[list[Hit]] = []
-            for q in sec.queries:
+            for qi, q in enumerate(sec.queries):
+                # hybrid (BM25 + dense) for the main query, BM25 for the others: query embeddings are the
+                # slow part of retrieval on a CPU
+                mode = "hybrid" if qi == 0 else "bm25"
                 try:
-                    runs.append(store.search(q, k=k, diverse=True))
+                    runs.append(store.search(q, k=k, diverse=True, mode=mode))
                 except Exception as exc:  # noqa: BLE001 - a failing query must not sink the report
                     log.warning("search failed for %r: %s", q, exc)
             se.items = [_item(h, s) for h, s in _merge(runs)[:per_section]]
