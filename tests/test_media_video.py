@@ -161,3 +161,13 @@ def test_keyframe_and_understanding_tools(videos: dict[str, Path], settings: Set
     assert everything.index("Alpha Centauri") < everything.index("Quarterly Revenue") < everything.index(
         "Final Summary")
     assert "3 scene(s)" in everything
+
+
+def test_keyframe_cap(videos: dict[str, Path], tmp_path: Path) -> None:
+    capped = Settings(cache_dir=tmp_path, models_home=MODELS_DIR)
+    capped.media.max_keyframes = 2
+    tl = analyze_video(videos["silent"], settings=capped)
+    assert len(tl.scenes) == 2
+    assert tl.scenes[0].start_s == 0.0 and tl.scenes[-1].end_s == pytest.approx(12.0, abs=0.2)
+    assert tl.scenes[0].end_s == tl.scenes[1].start_s
+    assert "Alpha Centauri" in tl.scenes[0].ocr

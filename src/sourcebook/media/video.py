@@ -185,8 +185,8 @@ def _scan(path: Path, info: MediaInfo, out_dir: Path, settings: Any) -> tuple[li
                     if d > CHANGE_FRACTION:
                         if change_since is None:
                             change_since = t
-                        if stable and change_since - seg_start >= min_gap:
-                            new_at, cause = change_since, "change"
+                        if stable and t - seg_start >= min_gap:
+                            new_at, cause = max(change_since, seg_start + min_gap), "change"
                         elif t - key_t >= uniform and t - seg_start >= min_gap:
                             new_at, cause = t, "uniform"
                     else:
