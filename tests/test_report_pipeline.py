@@ -184,3 +184,22 @@ def test_unbullet_and_clean_reply():
     assert changed and "- " not in text
     assert "第一点内容[@a]。第二点内容[@b]。" in text
     assert clean_reply("## 引言\n\n正文[@a]。", "（1）引言") == "正文[@a]。"
+
+
+def test_report_command(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sourcebook.cli import app
+
+    monkeypatch.setenv("SOURCEBOOK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SOURCEBOOK_LLM__MODEL", "")
+    folder = make_folder(tmp_path / "folder", EN_FILES)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["report", str(folder), EN_REQUEST, "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "verdict: pass" in result.output
+    assert (out / "report.md").exists() and (out / "compliance.json").exists()
+    bad = CliRunner().invoke(app, ["report", str(tmp_path / "missing"), "x", "-q"])
+    assert bad.exit_code != 0 and "no such folder" in bad.output
+    empty = CliRunner().invoke(app, ["report", str(folder), "  ", "-q"])
+    assert empty.exit_code != 0 and "no request" in empty.output
