@@ -155,7 +155,7 @@ def _scan(path: Path, info: MediaInfo, out_dir: Path, settings: Any) -> tuple[li
         last_t = 0.0
         n = 0
 
-        def capture(frame: Any, t: float) -> None:
+        def capture(frame: Any, t: float, gray: np.ndarray) -> None:
             nonlocal key_gray, key_t, pending
             img = frame.reformat(width=kw, height=kh, format="rgb24").to_image()
             p = out_dir / f"kf_{int(round(t * 1000)):09d}.jpg"
@@ -192,9 +192,9 @@ def _scan(path: Path, info: MediaInfo, out_dir: Path, settings: Any) -> tuple[li
                     else:
                         change_since = None
                 if new_at is not None:
-                    seg_start, seg_cause, pending, change_since = min(new_at, t), cause, True, None
+                    seg_start, seg_cause, pending, change_since = max(seg_start, min(new_at, t)), cause, True, None
                 if pending and (stable or t - seg_start >= 1.0):
-                    capture(frame, t)
+                    capture(frame, t, gray)
                 prev_gray = gray
         except (av.error.FFmpegError, ValueError) as e:  # type: ignore[attr-defined]
             warnings.append(f"video stream ends early at {format_ts(last_t)} ({_short(e)})")
@@ -208,7 +208,7 @@ def _scan(path: Path, info: MediaInfo, out_dir: Path, settings: Any) -> tuple[li
                     gray = cv2.cvtColor(
                         frame.reformat(width=dw, height=dh, format="bgr24").to_ndarray(), cv2.COLOR_BGR2GRAY
                     )
-                    capture(frame, float(frame.time or last_t))
+                    capture(frame, float(frame.time or last_t), gray)
                     break
             except Exception as e:  # best effort
                 if len(warnings) == warnings_before:
