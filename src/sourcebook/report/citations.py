@@ -77,7 +77,7 @@ def _split_paragraph(par: str) -> list[str]:
     i, start, n = 0, 0, len(par)
     while i < n:
         ch = par[i]
-        end = ch in _END or (ch == "." and (i + 1 == n or par[i + 1] in " \n[" ) and not (i > 0 and par[i - 1].isdigit() and i + 1 < n and par[i + 1].isdigit()))
+        end = ch in _END or (ch == "." and (i + 1 == n or par[i + 1] in " \n[" or (i > 0 and par[i - 1] == "]")))
         if end:
             j = i + 1
             while j < n and par[j] in _CLOSERS:

@@ -41,6 +41,8 @@ _NOISE = re.compile(
     r"推荐[:：]|点击|扫码|关注我们|关注公众号|版权所有|免责声明|原文链接|阅读原文|责任编辑|上传人|上传时间|IP属地|积分[:：]|"
     r"文档描述|页数[:：]|欢迎.{0,12}(合作|咨询|联系)|虚构|目录|广告|转载|来源[:：]|编辑[:：]|作者[:：]|"
     r"copyright|all rights reserved|subscribe|cookie", re.I)
+_HEADING_LINE = re.compile(r"^\s*#{1,6}\s")
+_CODE = re.compile(r"(?:^|[\s，,：:（(])--?[a-z][\w-]+|\b(?:cd|pip|python|sudo|npm|git)\s+\S|\w+\(\)|\w+\.(?:py|sh|json|yaml)\b|[{}]\s*$")
 _FOREIGN_CITE = re.compile(r"\[\^?\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*\]|【\d{1,4}】")
 _LEADING_CONNECTOR = re.compile(r"^(此外|同时|另外|而且|并且|但是|因此|所以|然而|其次|首先|最后|总之|moreover|however|therefore|also|in addition|furthermore)", re.I)
 _LOWER_OK = {"The", "This", "These", "Those", "It", "Its", "In", "A", "An", "Such", "They", "There", "For", "On", "As", "At", "When", "While", "With"}
@@ -79,14 +81,22 @@ def clean_sentence(s: str) -> str:
         return ""
     s = _URL.sub("", s)
     s = _FOREIGN_CITE.sub("", s)  # the sources' own footnote numbers would read as our citations
-    s = " ".join(_MD.sub("", line).strip() for line in s.splitlines() if line.strip())
+    lines = [line for line in s.splitlines() if line.strip()]
+    if len(lines) > 1:  # a heading line glued to the sentence below it is not part of the sentence
+        lines = [line for line in lines if not _HEADING_LINE.match(line)]
+    s = " ".join(_MD.sub("", line).strip() for line in lines)
     s = _SPACES.sub(" ", s).strip(" -—_*#>\"'“”")
     return s
 
 
 def usable_sentence(s: str, language: str) -> bool:
     """Long enough to say something, short enough to read, and not boilerplate."""
-    if not s or _NOISE.search(s):
+    if not s or _NOISE.search(s) or _CODE.search(s):
+        return False
+    if s.rstrip()[-1:] in "？?":  # questions are not statements of the source
+        return False
+    symbols = sum(s.count(c) for c in "\\/=_{}<>$|~^`")
+    if symbols > 0.03 * len(s) + 1:
         return False
     cjk = len(_CJK.findall(s))
     words = len(_WORD.findall(s))
@@ -242,6 +252,8 @@ class ExtractiveWriter:
                     first, _, rest = text.partition(" ")
                     text = (first.lower() if first in _LOWER_OK else first) + (" " + rest if rest else "")
                 text = conn + text
+            if cur and lang == "zh" and cur[-1][-1:] in ".!?" and not has_cjk(text[:1]):
+                text = " " + text  # Latin sentences inside a Chinese paragraph keep a space between them
             cur.append(with_marker(text, c.passage_id))
             cur_units += c.units
             last_pid = c.passage_id
