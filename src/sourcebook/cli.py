@@ -154,6 +154,7 @@ _PLUGINS = (
     "sourcebook.report.check_cli",
     "sourcebook.agent.cli",
     "sourcebook.tools.mcp_server",
+    "sourcebook.media.cli",
 )
 
 
