@@ -157,13 +157,13 @@ def main(argv: list[str] | None = None) -> int:
             (f"hybrid default ({base.fusion}, k={base.rrf_k}, w={base.dense_weight})", "hybrid", base),
         ]
         if not args.no_fusion_grid:
-            for k in (10, 30, 60, 100):
-                for w in (0.3, 0.5, 0.7):
+            for k in (10, 30, 60):
+                for w in (0.2, 0.3, 0.5):
                     if (base.fusion, base.rrf_k, base.dense_weight) == ("rrf", k, w):
                         continue
                     configs.append((f"hybrid rrf k={k} w={w}", "hybrid",
                                     base.model_copy(update={"fusion": "rrf", "rrf_k": k, "dense_weight": w})))
-            for w in (0.3, 0.5, 0.7):
+            for w in (0.1, 0.2, 0.25, 0.3, 0.4, 0.5):
                 configs.append((f"hybrid weighted w={w}", "hybrid",
                                 base.model_copy(update={"fusion": "weighted", "dense_weight": w})))
             for n in (20, 100):
