@@ -143,7 +143,7 @@ def write_pdf(path: Path) -> None:
         Paragraph(C.PAPER_AFFILIATION, meta),
         Spacer(1, 10),
     ]
-    for i, (head, paragraphs) in enumerate(C.paper_sections()):
+    for head, paragraphs in C.paper_sections():
         story.append(Paragraph(head, heading))
         for j, text in enumerate(paragraphs):
             story.append(Paragraph(text, body))
@@ -158,7 +158,6 @@ def write_pdf(path: Path) -> None:
                 story.append(Paragraph("表1 试点一年主要指标（仅光伏情景与光伏＋储能情景对比）", caption))
                 story.append(table)
                 story.append(Spacer(1, 8))
-        del i
 
     def page_number(canvas, doc) -> None:
         canvas.saveState()
