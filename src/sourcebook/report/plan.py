@@ -85,18 +85,6 @@ def request_keywords(req: Requirements, top_k: int = 8) -> list[str]:
     return [w for w, _ in Counter(words).most_common(top_k)]
 
 
-def _source_names(store: Any) -> list[str]:
-    names: list[str] = []
-    try:
-        for src in store.sources():
-            stem = src.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            title = (src.meta or {}).get("title") if isinstance(src.meta, dict) else None
-            names.append(str(title or stem))
-    except Exception:  # noqa: BLE001 - a store without sources still gets a plan
-        pass
-    return names
-
-
 def make_plan(req: Requirements, store: Any) -> Draft:
     """Sections (required ones or a default per language), a unit budget per section summing to the target
     length (references: 0), and evidence queries per section. Bodies are empty."""
