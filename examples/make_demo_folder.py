@@ -46,6 +46,7 @@ FILES = {
     "video": "storage_explainer.mp4",
     "corpus": "long_context.json",
     "request": "request.txt",
+    "ignore": ".sourcebookignore",
 }
 
 
@@ -426,6 +427,11 @@ def write_request(path: Path) -> None:
     path.write_text(C.REQUEST + "\n", encoding="utf-8")
 
 
+def write_ignore(path: Path) -> None:
+    """``.sourcebookignore``: the request is an instruction, not a source to cite."""
+    path.write_text("# files sourcebook does not ingest\nrequest.txt\n", encoding="utf-8")
+
+
 # --------------------------------------------------------------------------------------------------------
 # driver
 # --------------------------------------------------------------------------------------------------------
@@ -445,6 +451,7 @@ def make_demo_folder(out_dir: Path, force: bool = False, log: Callable[[str], No
         FILES["video"]: lambda p: write_video(p, font_source),
         FILES["corpus"]: write_corpus,
         FILES["request"]: write_request,
+        FILES["ignore"]: write_ignore,
     }
     results: dict[str, str] = {}
     for name, job in jobs.items():

@@ -23,6 +23,7 @@ EXPECTED_KINDS = {
     "storage_explainer.mp4": "video",
     "long_context.json": "corpus",
     "request.txt": "text",
+    ".sourcebookignore": "text",
 }
 
 

@@ -9,8 +9,6 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import pytest
-
 from sourcebook.config import get_settings
 from sourcebook.ingest.chunking import chunk_text, split_sentences, text_units
 from sourcebook.ingest.detect import detect_kind
@@ -202,3 +200,13 @@ def test_summary_stays_bounded(tmp_path: Path):
     assert "long_context.json" in text and "3000 articles" in text
     small = folder_summary(store, max_chars=5000)
     assert len(small) <= 5000
+
+
+def test_sourcebookignore_excludes_files(tmp_path: Path):
+    folder = make_folder(tmp_path)
+    (folder / "request.txt").write_text("请写一份报告", encoding="utf-8")
+    (folder / "drafts").mkdir()
+    (folder / "drafts" / "old.md").write_text("旧稿", encoding="utf-8")
+    (folder / ".sourcebookignore").write_text("# not sources\nrequest.txt\ndrafts/\n", encoding="utf-8")
+    paths = {s.path for s in ingest_folder(folder).sources}
+    assert paths == {"notes.md", "bees.txt", "long_context.json"}

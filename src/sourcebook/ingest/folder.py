@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import logging
 import os
@@ -65,9 +66,29 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+IGNORE_FILE = ".sourcebookignore"
+
+
+def ignore_patterns(folder: Path) -> list[str]:
+    """Glob patterns from the folder's ``.sourcebookignore`` (one per line, ``#`` comments)."""
+    try:
+        lines = (folder / IGNORE_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    return [ln.strip() for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+
+
+def _ignored(rel: str, patterns: list[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) or rel.startswith(p.rstrip("/") + "/")
+               for p in patterns)
+
+
 def _walk(folder: Path) -> list[_File]:
-    """Every file under ``folder`` (hidden ones excluded), symlinks out of the folder marked skipped."""
+    """Every file under ``folder`` (hidden and ``.sourcebookignore``d ones excluded), symlinks out of the
+    folder marked skipped."""
     root = folder.resolve()
+    patterns = ignore_patterns(root)
     out: list[_File] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -84,6 +105,8 @@ def _walk(folder: Path) -> list[_File]:
                 continue
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
+            if _ignored(rel, patterns):
+                continue
             if full.is_symlink():
                 target = full.resolve()
                 if not target.is_relative_to(root):

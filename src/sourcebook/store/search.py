@@ -93,20 +93,20 @@ def _dense_scores(store: Store, idx: KeywordIndex, query: str, bm25_pos: np.ndar
 
 def _fuse(bm25_rank: list[int], bm25_scores: np.ndarray, dense_scores: dict[int, float], how: str,
           rrf_k: int, weight: float) -> list[tuple[int, float]]:
+    """Combine the keyword ranking and the dense scores; ``weight`` is the dense share (0 … 1)."""
     dense_rank = sorted(dense_scores, key=lambda p: -dense_scores[p])
     fused: dict[int, float] = {}
     if how == "weighted":
-        b = np.array([bm25_scores[p] for p in bm25_rank], dtype=np.float32)
-        bmax = float(b.max()) if b.size else 1.0
+        bmax = max((float(bm25_scores[p]) for p in bm25_rank), default=0.0)
         for p in set(bm25_rank) | set(dense_rank):
             bs = float(bm25_scores[p]) / bmax if bmax > 0 else 0.0
             ds = max(0.0, (dense_scores.get(p, 0.0) - 0.7) / 0.3)  # e5 cosines live in ~[0.7, 1]
             fused[p] = (1 - weight) * bs + weight * ds
-    else:
+    else:  # reciprocal rank fusion, each list weighted
         for r, p in enumerate(bm25_rank):
-            fused[p] = fused.get(p, 0.0) + 1.0 / (rrf_k + r + 1)
+            fused[p] = fused.get(p, 0.0) + (1 - weight) / (rrf_k + r + 1)
         for r, p in enumerate(dense_rank):
-            fused[p] = fused.get(p, 0.0) + weight * 2 / (rrf_k + r + 1)
+            fused[p] = fused.get(p, 0.0) + weight / (rrf_k + r + 1)
     return sorted(fused.items(), key=lambda kv: -kv[1])
 
 
@@ -160,7 +160,7 @@ def search(store: Store, query: str, k: int = 10, kinds: list[str] | None = None
     elif mode == "dense":
         ranked = sorted(dscores.items(), key=lambda kv: -kv[1])
     else:
-        ranked = _fuse([int(p) for p in bm25_pos], scores, dscores, cfg.fusion, cfg.rrf_k, cfg.dense_weight * 2)
+        ranked = _fuse([int(p) for p in bm25_pos], scores, dscores, cfg.fusion, cfg.rrf_k, cfg.dense_weight)
     ranked = _diverse(ranked, idx, k) if diverse else ranked[:k]
     passages = store.passages_by_rowid([int(idx.rowids[p]) for p, _ in ranked])
     hits: list[Hit] = []
