@@ -40,7 +40,8 @@ _WORD = re.compile(r"[A-Za-z]+")
 _NOISE = re.compile(
     r"推荐[:：]|点击|扫码|关注我们|关注公众号|版权所有|免责声明|原文链接|阅读原文|责任编辑|上传人|上传时间|IP属地|积分[:：]|"
     r"文档描述|页数[:：]|欢迎.{0,12}(合作|咨询|联系)|虚构|目录|广告|转载|来源[:：]|编辑[:：]|作者[:：]|"
-    r"copyright|all rights reserved|subscribe|cookie", re.I)
+    r"小编|欢迎阅读|希望大家|[．.·…]{4,}|copyright|all rights reserved|subscribe|cookie", re.I)
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _HEADING_LINE = re.compile(r"^\s*#{1,6}\s")
 _CODE = re.compile(r"(?:^|[\s，,：:（(])--?[a-z][\w-]+|\b(?:cd|pip|python|sudo|npm|git)\s+\S|\w+\(\)|\w+\.(?:py|sh|json|yaml)\b|[{}]\s*$")
 _FOREIGN_CITE = re.compile(r"\[\^?\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*\]|【\d{1,4}】")
@@ -80,6 +81,7 @@ def clean_sentence(s: str) -> str:
     if _PIPE_ROW.search(s) or s.count("|") >= 2 or s.count("\t") >= 2:
         return ""
     s = _URL.sub("", s)
+    s = _MD_ESCAPE.sub(r"\1", s).replace("**", "").replace("__", "")
     s = _FOREIGN_CITE.sub("", s)  # the sources' own footnote numbers would read as our citations
     lines = [line for line in s.splitlines() if line.strip()]
     if len(lines) > 1:  # a heading line glued to the sentence below it is not part of the sentence
@@ -127,18 +129,39 @@ def _table_sentence(item: EvidenceItem, language: str) -> str:
 
 
 def _fallback_sentence(item: EvidenceItem, language: str) -> str:
+    """For a passage without a readable sentence (tables, run-on text, lists): its header row for a table,
+    else the first clean sentence, cut at a clause boundary when it runs on ('' when nothing is clean)."""
     t = _table_sentence(item, language)
     if t:
         return t
-    text = clean_sentence(" ".join(item.text.split()))
-    if not text:
+    for raw in split_sentences(item.text):
+        s = clean_sentence(raw)
+        if not s or _NOISE.search(s) or _CODE.search(s):
+            continue
+        cjk = has_cjk(s)
+        limit = 120 if cjk else 260
+        if len(s) > limit:
+            cut = max(s.rfind(sep, 0, limit) for sep in ("，", "；", ", ", "; "))
+            if cut < limit // 3:
+                continue
+            s = s[:cut]
+        s = s.rstrip("，,；;：: ")
+        if (cjk and len(_CJK.findall(s)) < 8) or (not cjk and len(_WORD.findall(s)) < 4):
+            continue
+        return s + ("" if s[-1] in "。！？.!?" else ("。" if cjk else "."))
+    # last resort (OCR text, captions, lists): the file name and the head of its text, verbatim
+    text = clean_sentence(re.sub(r"^\s*\[[^\]]{1,40}\]\s*", "", " ".join(item.text.split())))
+    if len(_CJK.findall(text)) + len(_WORD.findall(text)) < 2:
         return ""
-    if has_cjk(text):
-        text = text[:90].rstrip("，,；;：:、 ")
-        return text + ("" if text[-1] in "。！？" else "。")
-    words = text.split()[:40]
-    out = " ".join(words).rstrip(",;: ")
-    return out + ("" if out[-1] in ".!?" else ".")
+    words = text.split(" ")
+    head = ""
+    for w in words:
+        if len(_CJK.findall(head + w)) + len(_WORD.findall(head + w)) > 60:
+            break
+        head = f"{head} {w}" if head else w
+    head = (head or text[:60]).rstrip("，,；;：: ")
+    name = item.source.rsplit("/", 1)[-1]
+    return f"{name}：{head}" + ("" if head[-1] in "。！？.!?" else ("。" if language == "zh" else "."))
 
 
 def with_marker(sentence: str, pid: str) -> str:
