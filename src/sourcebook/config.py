@@ -50,9 +50,9 @@ class MediaSettings(BaseModel):
 class SearchSettings(BaseModel):
     dense: bool = True               # lazily embed BM25 candidates with multilingual-e5-small
     dense_candidates: int = 24       # how many BM25 candidates get dense scores (embedded lazily, cached)
-    fusion: str = "rrf"              # rrf | weighted
+    fusion: str = "weighted"         # weighted | rrf (measured: benchmarks/bench_retrieval.py)
     rrf_k: int = 60
-    dense_weight: float = 0.5
+    dense_weight: float = 0.4        # dense share of the fused score
 
 
 class Settings(BaseSettings):
