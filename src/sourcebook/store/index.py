@@ -65,14 +65,16 @@ def build_index(store: Store) -> KeywordIndex:
     rows = store.conn.execute(
         "SELECT p.rowid, p.tokens, p.loc, s.path, s.kind, p.source_id FROM passages p"
         " JOIN sources s ON s.id = p.source_id ORDER BY p.rowid"
-    ).fetchall()
+    )
+    n = store.passage_count()
     paths: list[str] = []
     kinds: list[str] = []
     pos: dict[str, int] = {}
-    rowids = np.empty(len(rows), dtype=np.int64)
-    src = np.empty(len(rows), dtype=np.int32)
-    docs = np.empty(len(rows), dtype=np.int64)
+    rowids = np.empty(n, dtype=np.int64)
+    src = np.empty(n, dtype=np.int32)
+    docs = np.empty(n, dtype=np.int64)
     corpus: list[list[str]] = []
+    interned: dict[str, str] = {}  # one string object per distinct token keeps a 12k-article index small
     for i, (rowid, tokens, loc, path, kind, source_id) in enumerate(rows):
         if path not in pos:
             pos[path] = len(paths)
@@ -84,7 +86,8 @@ def build_index(store: Store) -> KeywordIndex:
         if kind == "corpus" and '"article"' in loc:
             article = int(json.loads(loc).get("article", -1))
         docs[i] = (int(source_id) << 24) + (article + 1)
-        corpus.append((tokens or "").split() or [""])
+        corpus.append([interned.setdefault(t, t) for t in (tokens or "").split()] or [""])
+    rowids, src, docs = rowids[: len(corpus)], src[: len(corpus)], docs[: len(corpus)]
     bm25 = None
     if corpus:
         bm25 = bm25s.BM25()
