@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -36,29 +35,18 @@ sys.path.insert(0, str(ROOT))
 from tests import mediagen as mg  # noqa: E402
 
 from sourcebook.config import Settings  # noqa: E402
-from sourcebook.media.asr import to_simplified, transcribe_array  # noqa: E402
+from sourcebook.media.asr import transcribe_array  # noqa: E402
+from sourcebook.media.metrics import char_errors, word_errors  # noqa: E402
 from sourcebook.media.probe import SAMPLE_RATE, decode_audio  # noqa: E402
 from sourcebook.media.whisper_model import load_whisper  # noqa: E402
 
 
-def edit_distance(a, b) -> int:
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
-        prev = cur
-    return prev[-1]
-
-
 def cer(ref: str, hyp: str) -> tuple[int, int]:
-    n = lambda s: re.sub(r"[\W_]+", "", to_simplified(s)).lower()  # noqa: E731
-    return edit_distance(n(ref), n(hyp)), len(n(ref))
+    return char_errors(ref, hyp)
 
 
 def wer(ref: str, hyp: str) -> tuple[int, int]:
-    n = lambda s: re.sub(r"[^\w' ]+", " ", s.lower()).split()  # noqa: E731
-    return edit_distance(n(ref), n(hyp)), len(n(ref))
+    return word_errors(ref, hyp)
 
 
 def table(rows: list[list[str]], head: list[str]) -> str:

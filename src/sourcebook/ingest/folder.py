@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sourcebook.config import Settings, get_settings
+from sourcebook.fileutil import sha256_file
 from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for
 from sourcebook.ingest.detect import detect_kind
 from sourcebook.models import (
@@ -56,14 +56,6 @@ class _File:
     rel: str        # path shown to users and stored (POSIX, relative to the folder)
     path: Path      # where to read it
     skip_reason: str = ""
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 IGNORE_FILE = ".sourcebookignore"

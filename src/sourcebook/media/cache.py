@@ -7,7 +7,6 @@ is the file's content hash, a renamed or copied file hits the cache and an edite
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -15,6 +14,8 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from sourcebook.fileutil import sha256_file
 
 _hash_memo: dict[tuple[str, int, int], str] = {}
 _memo_lock = threading.Lock()
@@ -29,11 +30,7 @@ def file_sha256(path: Path) -> str:
         hit = _hash_memo.get(key)
     if hit:
         return hit
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    digest = h.hexdigest()
+    digest = sha256_file(path)
     with _memo_lock:
         _hash_memo[key] = digest
     return digest

