@@ -293,13 +293,14 @@ POSTER_LINES_EN = ("Wutong Rooftop PV + Community Storage", [
 
 
 def video_slides() -> list[tuple[str, str, str]]:
-    """(on-screen title, on-screen line, narration) for the three 5-second video slides."""
+    """(on-screen title, on-screen line, narration) for the three 5-second video slides. The narration is
+    English: the Mandarin voice of espeak-ng reads tone numbers instead of speaking the words."""
     t = totals()
     return [
-        ("社区储能如何工作", "白天充电  傍晚放电", "白天储存多余的光伏电量，傍晚用电高峰时放电。"),
+        ("社区储能如何工作", "白天充电  傍晚放电", "Storage keeps surplus solar power by day and releases it at the evening peak."),
         ("储能系统配置", f"{STORAGE_KW} kW / {STORAGE_KWH:,} kWh 磷酸铁锂",
-         "储能系统功率五百千瓦，容量一千千瓦时。"),
-        ("一年运行效果", f"自用率提高到 {t['self_use_ratio']}%", "光伏自用率提高到百分之八十一。"),
+         "The storage system has five hundred kilowatts and one thousand kilowatt hours."),
+        ("一年运行效果", f"自用率提高到 {t['self_use_ratio']}%", "Solar self use rose to eighty one percent."),
     ]
 
 

@@ -311,15 +311,15 @@ VIDEO_W, VIDEO_H, FPS, SLIDE_S, AUDIO_RATE = 960, 540, 10, 5, 22050
 
 
 def _speak(text: str, work: Path, max_s: float) -> np.ndarray | None:
-    """Mandarin speech for ``text`` from espeak-ng as float32 mono at :data:`AUDIO_RATE`, sped up until it
+    """English speech for ``text`` from espeak-ng as float32 mono at :data:`AUDIO_RATE`, sped up until it
     fits in ``max_s`` seconds; ``None`` when espeak-ng is not installed or fails."""
     exe = shutil.which("espeak-ng")
     if not exe:
         return None
     out = work / "speech.wav"
-    for speed in (165, 190, 220, 260):
+    for speed in (150, 170, 190, 210):
         try:
-            subprocess.run([exe, "-v", "cmn", "-s", str(speed), "-w", str(out), text],
+            subprocess.run([exe, "-v", "en-us", "-s", str(speed), "-w", str(out), text],
                            check=True, capture_output=True, timeout=60)
             with wave.open(str(out)) as w:
                 rate, channels, raw = w.getframerate(), w.getnchannels(), w.readframes(w.getnframes())

@@ -137,9 +137,9 @@ def search(
         return
     for i, h in enumerate(hits, 1):
         text = " ".join(h.text.split())
-        console.print(f"[bold]{i}.[/bold] [cyan]{h.label}[/cyan] [dim]{h.passage_id} · {h.score:.4f}[/dim]",
+        console.print(f"[bold]{i}.[/bold] [cyan]{escape(h.label)}[/cyan] [dim]{h.passage_id} · {h.score:.4f}[/dim]",
                       highlight=False)
-        console.print(f"   {text[:300]}{'…' if len(text) > 300 else ''}", highlight=False)
+        console.print(f"   {escape(text[:300])}{'…' if len(text) > 300 else ''}", highlight=False)
 
 
 @app.command()
