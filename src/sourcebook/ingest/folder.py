@@ -169,8 +169,7 @@ def _tokenize_pending(store: Store, progress: Progress | None) -> None:
         return
     if progress:
         progress("tokenize", "", 0, len(pending))
-    workers = min(os.cpu_count() or 1, 4) if len(pending) > 4000 else 1
-    tokens = tokenize_many([t for _, t in pending], workers=workers)
+    tokens = tokenize_many([t for _, t in pending])
     store.set_tokens([(tok, rowid) for (rowid, _), tok in zip(pending, tokens, strict=True)])
     store.conn.commit()
 

@@ -1,4 +1,9 @@
-"""Tokens for keyword search: jieba words for CJK text, lower-cased word tokens for Latin text."""
+"""Tokens for keyword search: jieba words for CJK text, lower-cased word tokens for Latin text.
+
+CJK runs are segmented with jieba's dictionary and algorithm (no HMM for unknown words) through ``rjieba``,
+the Rust port (jieba-rs: the same segmentation, about ten times faster — it decides whether a 12,000-article
+corpus indexes in seconds or minutes); the Python ``jieba`` package is the fallback.
+"""
 
 from __future__ import annotations
 
@@ -15,32 +20,38 @@ STOPWORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was were with".split()
 )
 
-_jieba_ready = False
+_cut = None
 
 
-def _jieba():
-    global _jieba_ready
-    import jieba
+def _segmenter():
+    """The CJK word segmenter: ``rjieba.cut`` when installed, else Python jieba (both without HMM)."""
+    global _cut
+    if _cut is None:
+        try:
+            import rjieba
 
-    if not _jieba_ready:
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
-        _jieba_ready = True
-    return jieba
+            _cut = lambda text: rjieba.cut(text, hmm=False)  # noqa: E731
+        except ImportError:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _cut = lambda text: jieba.lcut(text, HMM=False)  # noqa: E731
+    return _cut
 
 
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into search tokens (CJK runs segmented by jieba, Latin words lower-cased)."""
     out: list[str] = []
-    jieba = None
+    cut = None
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         if _CJK_RUN.match(tok):
             if len(tok) <= 2:
                 words = [tok]
             else:
-                jieba = jieba or _jieba()
-                words = jieba.lcut(tok, HMM=False)
+                cut = cut or _segmenter()
+                words = cut(tok)
             out.extend(w for w in words if w not in STOPWORDS)
         else:
             low = tok.lower()
