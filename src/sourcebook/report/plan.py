@@ -70,8 +70,10 @@ def request_keywords(req: Requirements, top_k: int = 8) -> list[str]:
     """Keywords of the request: jieba TF-IDF for Chinese, frequent content words for English."""
     text = req.raw
     if req.language == "zh" or _CJK.search(text):
+        import jieba
         import jieba.analyse
 
+        jieba.setLogLevel(20)  # INFO and below stay quiet (jieba announces its dictionary load)
         noise = {"报告", "撰写", "提供", "需要", "包含", "以下", "部分", "字数", "全文", "正式", "书面语",
                  "结构", "清晰", "来源", "信息", "材料", "注明", "确保", "真实", "准确", "假设", "控制",
                  "之间", "采用", "引言", "参考资料", "可验", "可验性", "公开", "权威", "资料", "要求", "一份", "一篇"}
