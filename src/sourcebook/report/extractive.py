@@ -11,11 +11,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sourcebook.ingest.chunking import split_sentences
 from sourcebook.report.evidence import EvidenceItem, SectionEvidence
 from sourcebook.report.plan import count_units, strip_numbering
+from sourcebook.report.prose import (
+    cut_heading,
+    ends_mid_sentence,
+    is_reference_entry,
+    is_terminated,
+    is_title_like,
+    prose_lines,
+    row_sentences,
+    starts_mid_sentence,
+    strip_labels,
+)
 from sourcebook.report.support import cjk_bigrams, content_words, has_cjk
 from sourcebook.report.types import Draft, DraftSection, Requirements
 
@@ -64,6 +75,7 @@ class Candidate:
     pos: int           # sentence position in the passage
     units: int
     coverage: bool = False
+    fallback: bool = False  # a description of a passage without a quotable sentence (used only when needed)
 
 
 def _terms(text: str) -> set[str]:
@@ -76,6 +88,15 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+def section_terms(section: DraftSection) -> set[str]:
+    """Terms of a section's title and first two queries (what its sentences should be about)."""
+    return _terms(strip_numbering(section.title) + " " + " ".join(section.queries[:2]))
+
+
+def _overlap(grams: set[str], qterms: set[str]) -> float:
+    return len(grams & qterms) / (len(qterms) ** 0.5 * len(grams) ** 0.5) if qterms and grams else 0.0
+
+
 def clean_sentence(s: str) -> str:
     """Strip markdown/list prefixes, URLs and extra spaces; '' when nothing readable is left."""
     if _PIPE_ROW.search(s) or s.count("|") >= 2 or s.count("\t") >= 2:
@@ -86,14 +107,19 @@ def clean_sentence(s: str) -> str:
     lines = [line for line in s.splitlines() if line.strip()]
     if len(lines) > 1:  # a heading line glued to the sentence below it is not part of the sentence
         lines = [line for line in lines if not _HEADING_LINE.match(line)]
-    s = " ".join(_MD.sub("", line).strip() for line in lines)
-    s = _SPACES.sub(" ", s).strip(" -—_*#>\"'“”")
-    return s
+    s = " ".join(_MD.sub("", strip_labels(line).replace("\n", " ")).strip() for line in lines)
+    s = _SPACES.sub(" ", s).strip(" -—_*#>")
+    # quotes at either end go only when unpaired ('“十五五”时期…' keeps its opening quote)
+    while s[:1] in "\"'“”" and (s[:1] in "”'\"" and s.count(s[:1]) % 2 == 1 or s[:1] == "“" and "”" not in s[1:]):
+        s = s[1:].lstrip()
+    while s[-1:] in "\"'“”" and (s[-1:] in "“'\"" and s.count(s[-1:]) % 2 == 1 or s[-1:] == "”" and "“" not in s[:-1]):
+        s = s[:-1].rstrip()
+    return cut_heading(s)
 
 
 def usable_sentence(s: str, language: str) -> bool:
     """Long enough to say something, short enough to read, and not boilerplate."""
-    if not s or _NOISE.search(s) or _CODE.search(s):
+    if not s or _NOISE.search(s) or _CODE.search(s) or is_reference_entry(s) or is_title_like(s):
         return False
     if s.rstrip()[-1:] in "？?":  # questions are not statements of the source
         return False
@@ -134,9 +160,10 @@ def _fallback_sentence(item: EvidenceItem, language: str) -> str:
     t = _table_sentence(item, language)
     if t:
         return t
-    for raw in split_sentences(item.text):
+    text, _ = prose_lines(item.text)
+    for raw in split_sentences(text):
         s = clean_sentence(raw)
-        if not s or _NOISE.search(s) or _CODE.search(s):
+        if not s or _NOISE.search(s) or _CODE.search(s) or is_reference_entry(s):
             continue
         cjk = has_cjk(s)
         limit = 120 if cjk else 260
@@ -150,8 +177,8 @@ def _fallback_sentence(item: EvidenceItem, language: str) -> str:
             continue
         return s + ("" if s[-1] in "。！？.!?" else ("。" if cjk else "."))
     # last resort (OCR text, captions, lists): the file name and the head of its text, verbatim
-    text = clean_sentence(re.sub(r"^\s*\[[^\]]{1,40}\]\s*", "", " ".join(item.text.split())))
-    if len(_CJK.findall(text)) + len(_WORD.findall(text)) < 2:
+    text = clean_sentence(" ".join(text.split()))
+    if len(_CJK.findall(text)) + len(_WORD.findall(text)) < 2 or _NOISE.search(text):
         return ""
     words = text.split(" ")
     head = ""
@@ -176,29 +203,71 @@ def with_marker(sentence: str, pid: str) -> str:
 class ExtractiveWriter:
     """Evidence sentences, chosen by MMR, ordered and joined into paragraphs."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Any = None) -> None:
+        self.store = store  # optional: neighbouring passages tell whether a passage starts mid-sentence
         self.used_texts: set[str] = set()
+        self._sentences: dict[tuple[str, int, str], list[str]] = {}
         self.used_grams: list[set[str]] = []
         self._connector = 0
         self.chosen: dict[str, list[Candidate]] = {}
 
     # -- candidates
-    def candidates(self, evidence: SectionEvidence, language: str) -> list[Candidate]:
+    def candidates(self, evidence: SectionEvidence, language: str, include_used: bool = False) -> list[Candidate]:
+        """Clean, usable sentences of the evidence passages (a fallback description for a passage without
+        one); sentences already used in the report are left out unless ``include_used``."""
         out: list[Candidate] = []
         for rank, item in enumerate(evidence.items):
             readable = 0
-            for pos, raw in enumerate(split_sentences(item.text)):
-                s = clean_sentence(raw)
-                if not usable_sentence(s, language):
-                    continue
+            for pos, sent in enumerate(self.passage_sentences(item, language)):
                 readable += 1
-                if s not in self.used_texts:
-                    out.append(Candidate(s, item.passage_id, item.source, rank, pos, count_units(s), item.via == "coverage"))
+                if include_used or sent not in self.used_texts:
+                    out.append(Candidate(sent, item.passage_id, item.source, rank, pos, count_units(sent),
+                                         item.via == "coverage"))
             if not readable:  # a table or fragments only: describe it instead
                 fb = _fallback_sentence(item, language)
-                if fb and fb not in self.used_texts:
-                    out.append(Candidate(fb, item.passage_id, item.source, rank, 0, count_units(fb), item.via == "coverage"))
+                if fb and (include_used or fb not in self.used_texts):
+                    out.append(Candidate(fb, item.passage_id, item.source, rank, 0, count_units(fb),
+                                         item.via == "coverage", fallback=True))
         return out
+
+    def passage_sentences(self, item: EvidenceItem, language: str) -> list[str]:
+        """The quotable sentences of a passage, in order: text repaired (``prose.prose_lines``), a leading
+        fragment (the passage starts inside a sentence) and a trailing one (cut off by the passage end)
+        dropped, each sentence cleaned and filtered; table rows stated as short sentences."""
+        key = (item.passage_id, len(item.text), language)
+        if key in self._sentences:
+            return self._sentences[key]
+        text, cut = prose_lines(item.text)
+        raws = split_sentences(text)
+        if raws and not is_terminated(raws[-1]) and (cut or self._continues(item, after=True)):
+            raws.pop()
+        if raws and (starts_mid_sentence(text) or self._continues(item, after=False)):
+            raws.pop(0)
+        out = [s for s in (clean_sentence(r) for r in raws) if usable_sentence(s, language)]
+        for row in row_sentences(item.text, language):
+            if (len(_CJK.findall(row)) >= 6 or len(_WORD.findall(row)) >= 4) and not _NOISE.search(row):
+                out.append(row)
+        self._sentences[key] = list(dict.fromkeys(out))
+        return self._sentences[key]
+
+    def _continues(self, item: EvidenceItem, after: bool) -> bool:
+        """Whether the sentence at the passage's start (``after=False``: the previous passage of the same
+        file ends mid-sentence) or end (``after=True``: this passage ends mid-sentence and a next passage
+        follows) runs across the passage boundary."""
+        if self.store is None:
+            return False
+        try:
+            near = self.store.neighbours(item.passage_id, before=0 if after else 1, after=1 if after else 0)
+        except Exception:  # noqa: BLE001 - a store without neighbours: judge the text alone
+            return False
+        me = next((p for p in near if p.id == item.passage_id), None)
+        other = [p for p in near if p.id != item.passage_id and p.source == item.source
+                 and (me is None or (p.ordinal > me.ordinal) == after)]
+        if not other:
+            return False
+        if after:
+            return ends_mid_sentence(prose_lines(item.text)[0])
+        return ends_mid_sentence(prose_lines(other[-1].text)[0])
 
     # -- selection
     def select(self, section: DraftSection, evidence: SectionEvidence, req: Requirements, budget: int,
@@ -211,12 +280,11 @@ class ExtractiveWriter:
         cands = [c for c in self.candidates(evidence, lang) if not exclude or c.text not in exclude]
         if not cands or budget <= 0:
             return []
-        query = strip_numbering(section.title) + " " + " ".join(section.queries[:2])
-        qterms = _terms(query)
+        qterms = section_terms(section)
         grams = [_terms(c.text) for c in cands]
         rel = []
         for c, g in zip(cands, grams, strict=True):
-            overlap = len(g & qterms) / (len(qterms) ** 0.5 * max(1, len(g)) ** 0.5) if qterms and g else 0.0
+            overlap = _overlap(g, qterms)
             rank_score = 1.0 / (1.0 + c.rank / 3.0)
             lang_ok = 1.0 if has_cjk(c.text) == (lang == "zh") else 0.6
             rel.append(lang_ok * (0.55 * rank_score + 0.45 * min(1.0, 2.0 * overlap)))
@@ -225,14 +293,15 @@ class ExtractiveWriter:
         forced_sources = {c.source for c in cands if c.coverage}
         for src in sorted(forced_sources):
             idx = [i for i, c in enumerate(cands) if c.source == src]
-            best = max(idx, key=lambda i: rel[i])
+            best = max(idx, key=lambda i: (not cands[i].fallback, rel[i]))
             picked.append(best)
             total += cands[best].units
         chosen_grams = [grams[i] for i in picked] + self.used_grams
+        has_quotes = any(not c.fallback for c in cands)
         while total < budget:
             best_i, best_v = -1, -1e9
             for i, c in enumerate(cands):
-                if i in picked:
+                if i in picked or (c.fallback and has_quotes):
                     continue
                 red = max((_jaccard(grams[i], g) for g in chosen_grams), default=0.0)
                 if red >= DUPLICATE_JACCARD:
@@ -252,6 +321,10 @@ class ExtractiveWriter:
             self.used_grams.append(grams[i])
             self.used_texts.add(cands[i].text)
         return sorted((cands[i] for i in picked), key=lambda c: (c.rank, c.pos))
+
+    def relevance(self, section: DraftSection, text: str) -> float:
+        """Term overlap (0…1) of ``text`` with the section's title and queries."""
+        return min(1.0, 2.0 * _overlap(_terms(text), section_terms(section)))
 
     # -- assembly
     def compose(self, chosen: list[Candidate], language: str, start_paragraph: int = 0, par_units: int = 220) -> str:

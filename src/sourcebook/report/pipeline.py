@@ -162,7 +162,7 @@ def build_report(store: Any, request: str, settings: Any = None, run_dir: Path |
     _add_agent_evidence(draft, evidence, store, _agent_passage_ids(agent_result))
     find_gaps(draft, req, store)
 
-    extractive = ExtractiveWriter()
+    extractive = ExtractiveWriter(store)
     llm = LLMWriter(client, extractive, store) if client is not None else None
     draft.extractive = llm is None
     if llm is not None:

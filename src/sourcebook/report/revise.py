@@ -156,42 +156,126 @@ class Reviser:
                     sec.gaps.append(note)
                     self._log(rnd, "write_missing", sec.title, "no evidence found; section states so")
 
-    def cite_missing_files(self, rnd: int) -> None:
-        """Every usable source file cited at least once: add its best evidence sentence where it fits best."""
-        cited = set()
+    def cited_sources(self) -> set[str]:
+        """Source files cited anywhere in the draft."""
+        out: set[str] = set()
         for sec in self.draft.sections:
-            for s in split_cited_sentences(sec.body):
-                for pid in s.ids:
-                    p = self.store.get_passage(pid)
-                    if p is not None:
-                        cited.add(p.source)
+            out |= self._sources(sec.body)
+        return out
+
+    def uncited_sources(self) -> list[str]:
+        """Usable source files the draft does not cite (in store order)."""
+        cited = self.cited_sources()
+        return [s.path for s in self.store.sources() if usable(s) and s.path not in cited]
+
+    def cite_missing_files(self, rnd: int) -> list[str]:
+        """Every usable source file cited at least once, by construction: for each uncited file, its
+        best-supported evidence sentence (one not already in the report) goes into the section it matches
+        best. Returns the files that were cited this way."""
         content = self.content_sections()
         if not content:
-            return
-        for src in self.store.sources():
-            if not usable(src) or src.path in cited:
+            return []
+        added: list[str] = []
+        in_draft = {s.text for sec in self.draft.sections for s in split_cited_sentences(sec.body)}
+        for path in self.uncited_sources():
+            pick = self._coverage_sentence(path, content, in_draft)
+            if pick is None:
+                log.warning("no citable text in %s", path)
                 continue
-            target = None
-            for sec, ev in content:
-                items = [it for it in ev.items if it.source == src.path]
-                if items:
-                    target = (sec, SectionEvidence(ev.title, items))
-                    break
-            if target is None:
-                first = next(iter(self.store.passages(src.path)), None)
-                if first is None:
-                    continue
-                sec, ev = content[0]
-                item = EvidenceItem(first.id, first.source, first.label, first.text, 0.0, "coverage")
-                ev.items.append(item)
-                target = (sec, SectionEvidence(ev.title, [item]))
-            sec, ev1 = target
-            for it in ev1.items:
-                it.via = "coverage"
-            extra = self.extractive.select(sec, ev1, self.req, 1)
-            if extra:
-                sec.body = _merge_bodies(sec.body, self.extractive.compose(extra, self.req.language), self.req.language)
-                self._log(rnd, "cite_file", sec.title, src.path)
+            sec, cand = pick
+            if cand.text in in_draft:
+                # the report already states this very sentence (citing another file that quotes it):
+                # the file is cited on that sentence too
+                if self._co_cite(cand.text, cand.passage_id):
+                    added.append(path)
+                    self._log(rnd, "cite_file", "", f"{path}: co-cited on {cand.text[:40]}")
+                continue
+            body = self.extractive.compose([cand], self.req.language)
+            sec.body = _merge_bodies(sec.body, body, self.req.language)
+            self.extractive.used_texts.add(cand.text)
+            in_draft.add(cand.text)
+            added.append(path)
+            self._log(rnd, "cite_file", sec.title, f"{path}: {cand.text[:40]}")
+        return added
+
+    def _co_cite(self, text: str, pid: str) -> bool:
+        """Add ``[@pid]`` to the first draft sentence whose text is ``text``."""
+        for sec in self.draft.sections:
+            if sec.is_references or not sec.body:
+                continue
+            sents = split_cited_sentences(sec.body)
+            for i, s in enumerate(sents):
+                if s.text == text and s.ids:
+                    last = f"[@{s.ids[-1]}]"
+                    at = s.raw.rfind(last) + len(last)
+                    sents[i] = CitedSentence(s.raw[:at] + f"[@{pid}]" + s.raw[at:], s.text, [*s.ids, pid], s.paragraph)
+                    sec.body = join_sentences(sents, self.req.language)
+                    return True
+        return False
+
+    def _coverage_items(self, path: str, content: list[tuple[DraftSection, SectionEvidence]]
+                        ) -> list[tuple[int, EvidenceItem]]:
+        """Passages of ``path`` that could vouch for a sentence, each with the content section it came
+        from: evidence items first, then in-file searches with each section's queries, then the file's
+        opening passages (attached to the first section)."""
+        out: list[tuple[int, EvidenceItem]] = []
+        seen: set[str] = set()
+        for ci, (_, ev) in enumerate(content):
+            for it in ev.items:
+                if it.source == path and it.passage_id not in seen:
+                    out.append((ci, it))
+                    seen.add(it.passage_id)
+        for ci, (sec, _) in enumerate(content):
+            for q in sec.queries[:1] or [sec.title]:
+                try:
+                    hits = self.store.search(q, k=3, sources=[path], mode="bm25")
+                except Exception as exc:  # noqa: BLE001 - a failing query must not sink the report
+                    log.warning("coverage search failed for %s: %s", path, exc)
+                    hits = []
+                for h in hits:
+                    if h.passage_id not in seen:
+                        out.append((ci, EvidenceItem(h.passage_id, h.source, h.label, h.text, 0.0, "coverage")))
+                        seen.add(h.passage_id)
+        for i, p in enumerate(self.store.passages(path)):
+            if i >= 3:
+                break
+            if p.id not in seen:
+                out.append((0, EvidenceItem(p.id, p.source, p.label, p.text, 0.0, "coverage")))
+                seen.add(p.id)
+        return out
+
+    def _coverage_sentence(self, path: str, content: list[tuple[DraftSection, SectionEvidence]],
+                           in_draft: set[str]) -> tuple[DraftSection, Any] | None:
+        """The sentence that cites ``path``: among clean sentences of its passages not already in the
+        report, the one best supported by its passage and most relevant to the section it goes to."""
+        items = self._coverage_items(path, content)
+        if not items:
+            return None
+        lang = self.req.language
+        fresh: list[tuple[int, Any]] = []
+        stated: list[tuple[int, Any]] = []   # sentences the report already states (citing another file)
+        for ci, it in items:
+            ev = SectionEvidence(content[ci][1].title, [it])
+            for c in self.extractive.candidates(ev, lang, include_used=True):
+                (stated if c.text in in_draft else fresh).append((ci, c))
+        pool = fresh or stated
+        if not pool:
+            return None
+        pid_text = {it.passage_id: it.text for _, it in items}
+        support = support_scores([(claim_text(c.text), f"{path.rsplit('/', 1)[-1]} \n{pid_text[c.passage_id]}")
+                                  for _, c in pool], [f"{c.passage_id}#ev" for _, c in pool])
+        best_i = max(range(len(pool)), key=lambda i: (
+            support[i] >= SUPPORT_THRESHOLD,
+            round(support[i], 1) + self.extractive.relevance(content[pool[i][0]][0], pool[i][1].text),
+            -pool[i][1].rank,
+        ))
+        ci, cand = pool[best_i]
+        # the sentence goes where it fits best: its own section, unless another matches it clearly better
+        rel = [self.extractive.relevance(sec, cand.text) for sec, _ in content]
+        target = max(range(len(content)), key=lambda j: rel[j])
+        if rel[target] <= rel[ci] + 0.1:
+            target = ci
+        return content[target][0], cand
 
     def expand(self, rnd: int, deficit: int) -> bool:
         """Add about ``deficit`` units, spread over the sections furthest below their budget."""
@@ -343,7 +427,14 @@ class Reviser:
             self.condense(rnd, n - target)
 
     def final_pass(self) -> None:
-        """Deterministic: trim lowest-support sentences / append evidence sentences until in range."""
+        """Deterministic: trim lowest-support sentences / append evidence sentences until in range, then
+        make sure every usable file is cited (a file cited this way is never trimmed away: trimming keeps
+        the last sentence citing each file of a section) and trim other sentences again if that overshot."""
+        self._fit_final()
+        if self.cite_missing_files(99):
+            self._fit_final()
+
+    def _fit_final(self) -> None:
         lo, hi = self._window()
         for _ in range(12):
             n = self.total_units()
@@ -381,7 +472,6 @@ class Reviser:
             if not failing:
                 break
         self.fix_citations(self.max_rounds + 1)
-        self.cite_missing_files(self.max_rounds + 1)
         self.final_pass()
         return self.measure()
 
