@@ -38,3 +38,25 @@ def test_media_folder(tmp_path: Path) -> None:
     assert Path(passages[0].loc["keyframe"]).is_file()
     (sign,) = report.store.passages("sign.png")
     assert sign.label == "[sign.png]" and "Meeting Room 4B" in sign.text
+
+
+def test_cli_search_finds_on_screen_text_and_speech_with_time_locators(tmp_path: Path) -> None:
+    import json
+
+    import pytest
+    from typer.testing import CliRunner
+
+    from sourcebook.cli import app
+
+    if not mg.espeak_available():
+        pytest.skip("espeak-ng not installed: no synthetic speech")
+    folder = tmp_path / "task"
+    folder.mkdir()
+    voice = mg.read_wav(mg.speech("The harvest festival starts on Saturday morning.", tmp_path / "v.wav"))
+    mg.write_video(folder / "lecture.mp4", [(mg.slide("Quarterly Budget"), 4.0), (mg.slide("Volcano Safety"), 4.0)],
+                   audio=np.concatenate([np.zeros(16000 * 4, dtype=np.float32), voice[: 16000 * 4]]))
+    runner = CliRunner()
+    screen = json.loads(runner.invoke(app, ["search", str(folder), "volcano safety", "--json", "--mode", "bm25"]).stdout)
+    assert screen and screen[0]["locator"] == "00:04–00:08" and "[on screen]" in screen[0]["text"]
+    spoken = json.loads(runner.invoke(app, ["search", str(folder), "harvest festival", "--json", "--mode", "bm25"]).stdout)
+    assert spoken and spoken[0]["locator"] == "00:04–00:08" and "[speech]" in spoken[0]["text"]
