@@ -115,3 +115,8 @@ def test_table_rows_as_sentences():
     got = _sentences("表1汇总了试点一年的主要指标，数据来自能量管理系统的实测记录。\n\n" + table)
     assert "光伏自用率：仅光伏 57.9%，光伏＋储能 80.9%。" in got
     assert not any("|" in s for s in got)
+
+
+def test_quotes_only_stripped_when_unpaired():
+    assert clean_sentence("（4）“十五五”时期经济社会发展的指导思想，坚持稳中求进。") == "“十五五”时期经济社会发展的指导思想，坚持稳中求进。"
+    assert clean_sentence("”") == "" and clean_sentence("“") == "" and clean_sentence('"') == ""

@@ -110,9 +110,9 @@ def clean_sentence(s: str) -> str:
     s = " ".join(_MD.sub("", strip_labels(line).replace("\n", " ")).strip() for line in lines)
     s = _SPACES.sub(" ", s).strip(" -—_*#>")
     # quotes at either end go only when unpaired ('“十五五”时期…' keeps its opening quote)
-    while s[:1] in "\"'“”" and (s[:1] in "”'\"" and s.count(s[:1]) % 2 == 1 or s[:1] == "“" and "”" not in s[1:]):
+    while s and s[:1] in "\"'“”" and (s[:1] in "”'\"" and s.count(s[:1]) % 2 == 1 or s[:1] == "“" and "”" not in s[1:]):
         s = s[1:].lstrip()
-    while s[-1:] in "\"'“”" and (s[-1:] in "“'\"" and s.count(s[-1:]) % 2 == 1 or s[-1:] == "”" and "“" not in s[:-1]):
+    while s and s[-1:] in "\"'“”" and (s[-1:] in "“'\"" and s.count(s[-1:]) % 2 == 1 or s[-1:] == "”" and "“" not in s[:-1]):
         s = s[:-1].rstrip()
     return cut_heading(s)
 

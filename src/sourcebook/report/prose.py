@@ -138,7 +138,7 @@ def row_sentences(text: str, language: str) -> list[str]:
     rows = [r.strip() for r in text.splitlines() if _TABLE_ROW.match(r)]
     cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
     cells = [c for c in cells if not all(set(x) <= set("-: ") for x in c)]
-    if len(cells) < 2 or not 2 <= len(cells[0]) <= 6:
+    if len(cells) < 2 or not 2 <= len(cells[0]) <= 8:
         return []
     header = cells[0]
     out: list[str] = []

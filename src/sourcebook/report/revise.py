@@ -27,7 +27,7 @@ from sourcebook.report.citations import (
 from sourcebook.report.evidence import EvidenceItem, SectionEvidence, usable
 from sourcebook.report.extractive import ExtractiveWriter, with_marker
 from sourcebook.report.plan import count_units
-from sourcebook.report.support import SUPPORT_THRESHOLD, support_scores
+from sourcebook.report.support import SUPPORT_THRESHOLD, has_cjk, support_scores
 from sourcebook.report.types import CheckResult, Draft, DraftSection, Requirements
 
 log = logging.getLogger(__name__)
@@ -501,7 +501,8 @@ def _merge_bodies(a: str, b: str, language: str | None = None) -> str:
     if not (a and b):
         return a or b
     if language and "\n\n" not in b and count_units(b) < SHORT_ADDITION and not _is_note(a.rsplit("\n\n", 1)[-1]):
-        return a + ("" if language == "zh" else " ") + b
+        latin_gap = language == "zh" and a[-1:] in ".!?" and not has_cjk(b[:1])
+        return a + (" " if language != "zh" or latin_gap else "") + b
     return f"{a}\n\n{b}"
 
 
