@@ -150,11 +150,13 @@ def build_report(store: Any, request: str, settings: Any = None, run_dir: Path |
     """Write, check, revise and render a report for ``request`` from the evidence in ``store``.
 
     With ``client`` (a ChatClient) sections are written by the model from retrieved passages, with
-    per-section fallback to the extractive writer; without it the whole report is extractive."""
+    per-section fallback to the extractive writer; without it the whole report is extractive. ``settings``
+    gives the default run directory (``<runs_dir>/report``) when ``run_dir`` is not given."""
     from sourcebook.report.checks import overall_verdict, write_compliance
     from sourcebook.report.requirements import parse_request
 
-    run_dir = Path(run_dir or Path("runs") / "report")
+    runs_dir = Path(getattr(settings, "runs_dir", None) or "runs")
+    run_dir = Path(run_dir or runs_dir / "report")
     run_dir.mkdir(parents=True, exist_ok=True)
     req = parse_request(request)
     draft = make_plan(req, store)
