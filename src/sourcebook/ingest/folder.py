@@ -123,6 +123,9 @@ def ingest_folder(folder: Path, settings: Settings | None = None, progress: Prog
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder}: not a folder")
     settings = settings or get_settings()
+    from sourcebook.llm.vision import install_captioner
+
+    install_captioner(settings)  # with a vision model configured, photos become evidence through captions
     store = open_store(folder, settings)
     report = IngestReport(store)
     files = _walk(folder)
@@ -191,6 +194,10 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
     extractor = extractor_for(kind)
     # the version names the extractor too, so a file is read again once a better extractor is available
     version = f"{EXTRACTOR_VERSION}/{kind}/{getattr(extractor, '__module__', 'none')}"
+    if kind == "image":  # a caption model added or changed later means the image is described again
+        from sourcebook.media import image as image_mod
+
+        version += f"/{image_mod._captioner_name or 'no-caption'}"
     prev = store.source_version(f.rel)
     if prev == (digest, version):
         dest = work_dir / "members"

@@ -97,11 +97,18 @@ class MediaTools:
 
         Args:
             path: image file relative to the task folder.
-            question: optional question about the image (answered from the description).
+            question: optional question about the image (answered by the vision model when one is
+                configured, else from the description).
         """
-        text = self.mod.image_describe(self._path(path), **self._kw())
+        abs_path = self._path(path)
+        text = self.mod.image_describe(abs_path, **self._kw())
         if question:
-            text = f"Question: {question}\n{text}"
+            from sourcebook.llm.vision import vision_model
+
+            vm = vision_model(self.settings) if self.settings is not None else None
+            if vm is not None:
+                return f"Answer ({vm.model}): {vm.ask(Path(abs_path), question)}\n\n{text}"
+            text = f"Question: {question}\n(no vision model configured; the description below is all there is)\n{text}"
         return text
 
 
