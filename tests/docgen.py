@@ -260,3 +260,13 @@ def add_docx_footnote(path: Path, anchor_text: str, note: str) -> Path:
         for name, data in parts.items():
             z.writestr(name, data)
     return path
+
+
+def run_extractor(kind: str, path: Path, tmp_path: Path) -> tuple[list[Any], Any]:
+    """Run the registered extractor of ``kind`` on ``path``: (passages, context)."""
+    from sourcebook.ingest.base import ExtractContext, extractor_for
+
+    ctx = ExtractContext(folder=path.parent, rel_path=path.name, work_dir=tmp_path / "w")
+    extractor = extractor_for(kind)
+    assert extractor is not None, f"no extractor for {kind}"
+    return list(extractor(path, ctx)), ctx

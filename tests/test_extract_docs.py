@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for
-from sourcebook.models import PassageDraft
+from sourcebook.ingest.base import ExtractionError
 from tests.docgen import (
     add_docx_footnote,
     make_docx,
@@ -16,13 +15,7 @@ from tests.docgen import (
     make_pptx,
     make_scanned_pdf,
 )
-
-
-def run(kind: str, path: Path, tmp_path: Path) -> tuple[list[PassageDraft], ExtractContext]:
-    ctx = ExtractContext(folder=path.parent, rel_path=path.name, work_dir=tmp_path / "w")
-    extractor = extractor_for(kind)
-    assert extractor is not None
-    return list(extractor(path, ctx)), ctx
+from tests.docgen import run_extractor as run
 
 
 def test_pdf_pages_table_and_metadata(tmp_path: Path) -> None:

@@ -7,17 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for
+from sourcebook.ingest.base import ExtractionError
 from sourcebook.ingest.text import decode_bytes, pack_blocks
-from sourcebook.models import PassageDraft
 from tests.docgen import make_corpus
-
-
-def run(kind: str, path: Path, tmp_path: Path) -> tuple[list[PassageDraft], ExtractContext]:
-    ctx = ExtractContext(folder=path.parent, rel_path=path.name, work_dir=tmp_path / "w")
-    extractor = extractor_for(kind)
-    assert extractor is not None
-    return list(extractor(path, ctx)), ctx
+from tests.docgen import run_extractor as run
 
 
 def test_decode_bytes_encodings() -> None:
