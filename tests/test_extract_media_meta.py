@@ -90,31 +90,3 @@ def test_legacy_without_libreoffice_is_skipped(tmp_path: Path) -> None:
         list(extract_legacy(path, ctx_for(path, tmp_path)))
     assert err.value.status == "skipped"
     assert "install LibreOffice" in err.value.reason
-
-
-def test_legacy_conversion_reuses_docx_extractor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The LibreOffice command-line contract, exercised with a stand-in ``soffice`` that writes the
-    converted file where LibreOffice would (``--outdir``/<stem>.<ext>)."""
-    from tests.docgen import make_docx
-
-    converted = make_docx(tmp_path / "prepared.docx", [("h1", "Old Memo"), ("p", "Budget approved in 1999.")])
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    script = bindir / "soffice"
-    script.write_text(
-        "#!/bin/sh\n"
-        "while [ $# -gt 0 ]; do case \"$1\" in --outdir) out=\"$2\"; shift 2;; --convert-to) ext=\"$2\"; shift 2;;"
-        " -*) shift;; *) src=\"$1\"; shift;; esac; done\n"
-        f"stem=$(basename \"$src\" .doc)\ncp '{converted}' \"$out/$stem.$ext\"\n",
-        encoding="utf-8",
-    )
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
-    legacy = tmp_path / "memo.doc"
-    legacy.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
-    ctx = ctx_for(legacy, tmp_path)
-    passages = list(extract_legacy(legacy, ctx))
-    assert ctx.meta["converted_from"] == "doc"
-    assert passages[0].locator == "§ Old Memo"
-    assert "Budget approved in 1999." in passages[0].text
-    assert (tmp_path / "w" / "converted" / "memo.docx").exists()
