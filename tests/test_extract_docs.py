@@ -192,3 +192,31 @@ def test_pdf_title_and_authors_from_first_page(tmp_path: Path) -> None:
     assert _name_line("王  田") == ["王田"]
     assert _name_line("贵州大学法学院，贵州 贵阳") == []
     assert _name_line("Technical Report") == []
+
+
+def test_pdf_page_numbers_dropped_and_wide_spaced_lines_joined(tmp_path: Path) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    from sourcebook.ingest.pdf import is_page_number
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    path = tmp_path / "spaced.pdf"
+    c = canvas.Canvas(str(path), pagesize=A4)
+    line = "社区储能在白天储存多余的光伏电量并在傍晚高峰时段释放出来从而提高本地消纳比例"
+    for page in (1, 2):
+        c.setFont("STSong-Light", 11)
+        y = 760
+        for part in (line[:20], line[20:]):  # one sentence over two lines, 1.7× line spacing
+            c.drawString(72, y, part + ("。" if part == line[20:] else ""))
+            y -= 19
+        c.drawString(290, 30, f"— {page} —")
+        c.showPage()
+    c.save()
+    passages, _ = run("pdf", path, tmp_path)
+    text = passages[0].text
+    assert line + "。" in text
+    assert "—" not in text
+    assert is_page_number("第 3 页") and is_page_number("Page 4 of 9") and not is_page_number("图 2")

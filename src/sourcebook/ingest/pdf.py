@@ -137,6 +137,16 @@ def _find_tables(page: pymupdf.Page) -> list[Any]:
     return list(found.tables)
 
 
+_PAGE_NUMBER = re.compile(
+    r"^[\s\-—–·•|]*(?:第\s*\d{1,4}\s*页(?:\s*[/，,]?\s*共\s*\d{1,4}\s*页)?|(?:page|p\.)\s*\d{1,4}(?:\s*of\s*\d{1,4})?"
+    r"|\d{1,4}(?:\s*/\s*\d{1,4})?)[\s\-—–·•|]*$", re.I)
+
+
+def is_page_number(text: str) -> bool:
+    """A line that is only a page number ("— 2 —", "第 3 页", "Page 4 of 9", "5/12")."""
+    return bool(_PAGE_NUMBER.match(text.strip()))
+
+
 def _band_key(text: str) -> str:
     return re.sub(r"\d+", "#", " ".join(text.split()))
 
@@ -214,7 +224,7 @@ def _page_text(page: pymupdf.Page, ctx: ExtractContext, tables_found: list[int],
                 last_box = None
                 continue
             text = "".join(span["text"] for span in line["spans"] if not _overprint(span, drawn))
-            if not text.strip() or (skip and _in_band(page, lbox) and _band_key(text) in skip):
+            if not text.strip() or (_in_band(page, lbox) and (is_page_number(text) or _band_key(text) in skip)):
                 continue
             if para and last_box is not None and not _continues(last_box, lbox, right):
                 flush()
@@ -250,7 +260,7 @@ def _continues(prev: tuple[float, ...], cur: tuple[float, ...], right: float) ->
     the right edge (a short line ends a paragraph or is a heading) and ``cur`` not indented."""
     height = max(1.0, prev[3] - prev[1])
     gap = cur[1] - prev[3]
-    if not -height * 0.5 < gap < height * 0.6:
+    if not -height * 0.5 < gap < height * 0.9:  # up to 1.9× line spacing (common in Chinese documents)
         return False
     if min(prev[2], cur[2]) - max(prev[0], cur[0]) <= 0:
         return False
