@@ -28,7 +28,7 @@ from sourcebook.store.tokenize import tokenize_many
 log = logging.getLogger(__name__)
 
 # Bump when extractors change what they produce: every file is then extracted again.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 # progress(event, path, done, total): event is "start", "file" (before a file) or "index"
 Progress = Callable[[str, str, int, int], None]
