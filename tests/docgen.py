@@ -10,19 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-)
-
-
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for p in FONT_CANDIDATES:
-        if Path(p).exists():
-            return ImageFont.truetype(p, size)
-    return ImageFont.load_default(size=size)
+from tests.mediagen import font
 
 
 def make_pdf(
@@ -61,7 +51,7 @@ def make_image_with_text(path: Path | None, text: str, size: tuple[int, int] = (
     """A white image with black lines of ``text``; saved to ``path`` when given."""
     img = Image.new("RGB", size, "white")
     d = ImageDraw.Draw(img)
-    f = _font(font_size)
+    f = font(font_size, bold=False)
     y = 40
     for line in text.split("\n"):
         d.text((40, y), line, font=f, fill="black")
@@ -242,20 +232,13 @@ def add_docx_footnote(path: Path, anchor_text: str, note: str) -> Path:
     doc = doc[:end] + '<w:r><w:footnoteReference w:id="1"/></w:r>' + doc[end:]
     parts["word/document.xml"] = doc.encode("utf-8")
     parts["word/footnotes.xml"] = footnotes.encode("utf-8")
-    rels = parts["word/_rels/document.xml.rels"].decode("utf-8")
-    rels = rels.replace(
-        "</Relationships>",
-        '<Relationship Id="rIdFn1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-        'footnotes" Target="footnotes.xml"/></Relationships>',
-    )
-    parts["word/_rels/document.xml.rels"] = rels.encode("utf-8")
-    types = parts["[Content_Types].xml"].decode("utf-8")
-    types = types.replace(
-        "</Types>",
-        '<Override PartName="/word/footnotes.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>',
-    )
-    parts["[Content_Types].xml"] = types.encode("utf-8")
+    for name, element, closing in (
+        ("word/_rels/document.xml.rels", '<Relationship Id="rIdFn1" Type="http://schemas.openxmlformats.org/'
+         'officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/>', "</Relationships>"),
+        ("[Content_Types].xml", '<Override PartName="/word/footnotes.xml" ContentType="application/'
+         'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/>', "</Types>"),
+    ):
+        parts[name] = parts[name].decode("utf-8").replace(closing, element + closing).encode("utf-8")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)

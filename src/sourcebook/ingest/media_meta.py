@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sourcebook.ingest.base import ExtractContext, ExtractionError, register
+from sourcebook.media.probe import MediaError, probe_meta
 from sourcebook.models import PassageDraft
 
 _EXIF_KEEP = {"Make", "Model", "DateTime", "DateTimeOriginal", "Software", "Artist", "ImageDescription",
@@ -54,47 +55,10 @@ def image_meta(path: Path) -> dict[str, Any]:
 
 def av_meta(path: Path) -> dict[str, Any]:
     """Container format, duration and per-stream codec facts of a video or audio file."""
-    import av
-
     try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError, ValueError) as e:
-        raise ExtractionError(f"unreadable media file: {e}") from e
-    try:
-        duration = container.duration / 1_000_000 if container.duration else None
-        streams: list[dict[str, Any]] = []
-        for s in container.streams:
-            info: dict[str, Any] = {"type": s.type, "codec": s.codec_context.name if s.codec_context else None}
-            if s.duration and s.time_base:
-                info["duration_s"] = round(float(s.duration * s.time_base), 3)
-            if s.type == "video":
-                info.update(width=s.codec_context.width, height=s.codec_context.height,
-                            fps=round(float(s.average_rate), 3) if s.average_rate else None)
-                if s.frames:
-                    info["frames"] = s.frames
-            elif s.type == "audio":
-                info.update(sample_rate=s.codec_context.sample_rate, channels=s.codec_context.channels)
-            streams.append(info)
-        if duration is None:
-            durations = [s.get("duration_s") for s in streams if s.get("duration_s")]
-            duration = max(durations) if durations else None
-        meta: dict[str, Any] = {"format": container.format.name, "streams": streams,
-                                "duration_s": round(duration, 3) if duration else None}
-        video = next((s for s in streams if s["type"] == "video"), None)
-        audio = next((s for s in streams if s["type"] == "audio"), None)
-        meta.update(has_video=video is not None, has_audio=audio is not None)
-        if video:
-            meta.update(width=video["width"], height=video["height"], fps=video["fps"], video_codec=video["codec"])
-        if audio:
-            meta.update(audio_codec=audio["codec"], sample_rate=audio["sample_rate"], channels=audio["channels"])
-        title = (container.metadata or {}).get("title")
-        if title:
-            meta["title"] = title
-    finally:
-        container.close()
-    if not streams:
-        raise ExtractionError("media file has no audio or video streams")
-    return meta
+        return probe_meta(path)
+    except MediaError as e:
+        raise ExtractionError(str(e)) from e
 
 
 @register("image")

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from sourcebook.media.cache import MediaCache, file_sha256
+from sourcebook.media.cache import MediaCache, file_sha256, resolve_settings
 from sourcebook.media.probe import SAMPLE_RATE, MediaError, decode_audio
 from sourcebook.media.whisper_model import load_whisper
 
@@ -105,19 +105,11 @@ def format_range(start_s: float, end_s: float) -> str:
     return f"{format_ts(start_s)}–{format_ts(end_s, round_up=True)}"
 
 
-def _settings(settings: Any) -> Any:
-    if settings is None:
-        from sourcebook.config import get_settings
-
-        settings = get_settings()
-    return settings
-
-
 def transcribe_array(
     audio: np.ndarray, language: str | None = None, settings: Any = None, beam_size: int = 5,
 ) -> Transcript:
     """Recognise speech in 16 kHz mono float32 ``audio`` (no caching)."""
-    settings = _settings(settings)
+    settings = resolve_settings(settings)
     m = settings.media
     language = language or m.asr_language or None
     duration = round(len(audio) / SAMPLE_RATE, 3)
@@ -159,7 +151,7 @@ def transcribe(path: Path, language: str | None = None, settings: Any = None) ->
     Raises :class:`~sourcebook.media.probe.MediaError` when the file has no decodable audio and
     :class:`~sourcebook.media.whisper_model.ModelUnavailableError` when the model is missing.
     """
-    settings = _settings(settings)
+    settings = resolve_settings(settings)
     path = Path(path)
     language = language or settings.media.asr_language or None
     sha = file_sha256(path)

@@ -36,6 +36,15 @@ def file_sha256(path: Path) -> str:
     return digest
 
 
+def resolve_settings(settings: Any) -> Any:
+    """``settings``, or the configured settings when it is None."""
+    if settings is None:
+        from sourcebook.config import get_settings
+
+        settings = get_settings()
+    return settings
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120]
 

@@ -16,12 +16,10 @@ from typing import Any
 from sourcebook.ingest.base import ExtractContext, ExtractionError, register
 
 # The metadata-only extractors must be registered before these replace them, whatever imports first.
-try:
-    from sourcebook.ingest import media_meta
-except ImportError:  # pragma: no cover - metadata-only module absent
-    media_meta = None  # type: ignore[assignment]
+from sourcebook.ingest.media_meta import image_meta
 from sourcebook.media.asr import Segment, format_range, group_segments, join_texts, transcribe
-from sourcebook.media.probe import MediaError, MediaInfo, probe
+from sourcebook.media.cache import resolve_settings
+from sourcebook.media.probe import MediaError, MediaInfo, info_of, probe_meta
 from sourcebook.media.whisper_model import ModelUnavailableError
 from sourcebook.models import PassageDraft
 
@@ -29,31 +27,16 @@ MAX_PASSAGE_S = 60.0
 
 
 def _settings(ctx: ExtractContext) -> Any:
-    if ctx.settings is not None:
-        return ctx.settings
-    from sourcebook.config import get_settings
-
-    return get_settings()
-
-
-def _base_meta(path: Path, ctx: ExtractContext, image: bool = False) -> None:
-    """The same facts the metadata-only extractors record (streams, title, EXIF), when readable."""
-    if media_meta is None:
-        return
-    try:
-        ctx.meta.update(media_meta.image_meta(path) if image else media_meta.av_meta(path))
-    except Exception:  # unreadable files get their reason from the full extractor below
-        pass
+    return resolve_settings(ctx.settings)
 
 
 def _probe(path: Path, ctx: ExtractContext) -> MediaInfo:
-    _base_meta(path, ctx)
     try:
-        info = probe(path)
+        meta = probe_meta(path)
     except MediaError as e:
         raise ExtractionError(str(e)) from e
-    ctx.meta.update(info.to_meta())
-    return info
+    ctx.meta.update(meta)
+    return info_of(meta)
 
 
 @register("image")
@@ -62,7 +45,10 @@ def extract_image(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     from sourcebook.media.image import describe_image
 
     settings = _settings(ctx)
-    _base_meta(path, ctx, image=True)
+    try:  # the facts the metadata-only extractor records (EXIF); an unreadable file gets its reason below
+        ctx.meta.update(image_meta(path))
+    except Exception:
+        pass
     try:
         desc = describe_image(path, settings, ocr=bool(settings.media.ocr_images))
     except MediaError as e:
@@ -108,10 +94,23 @@ def _transcribe(path: Path, ctx: ExtractContext) -> list[Segment] | None:
     return tr.segments
 
 
+def _caption_variant() -> str:
+    from sourcebook.media.image import captioner_name
+
+    name = captioner_name()
+    return f"caption-{name}" if name else ""
+
+
+extract_image.variant = _caption_variant  # a caption model added or changed later: images are read again
+
+
 @register("audio")
 def extract_audio(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     """Timestamped transcript of an audio file, in passages of ~20–60 s."""
-    info = _probe(path, ctx)
+    yield from _audio_passages(path, ctx, _probe(path, ctx))
+
+
+def _audio_passages(path: Path, ctx: ExtractContext, info: MediaInfo) -> Iterator[PassageDraft]:
     if not info.has_audio:
         raise ExtractionError("no audio stream in the file")
     segments = _transcribe(path, ctx)
@@ -129,7 +128,7 @@ def extract_video(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     info = _probe(path, ctx)
     if not info.has_video:
         ctx.meta["audio_only"] = True
-        yield from extract_audio(path, ctx)
+        yield from _audio_passages(path, ctx, info)
         return
     settings = _settings(ctx)
     try:

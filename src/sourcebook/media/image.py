@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from sourcebook.media.cache import MediaCache, file_sha256
+from sourcebook.media.cache import MediaCache, file_sha256, resolve_settings
 from sourcebook.media.probe import MediaError
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,11 @@ def set_captioner(fn: Captioner | None, name: str = "") -> None:
 
 def get_captioner() -> Captioner | None:
     return _captioner
+
+
+def captioner_name() -> str:
+    """Name of the installed captioner ("" when there is none)."""
+    return _captioner_name if _captioner is not None else ""
 
 
 @dataclass
@@ -135,10 +140,7 @@ def describe_image(path: Path, settings: Any = None, ocr: bool = True, caption: 
     """
     from sourcebook.media.ocr import load_image, ocr_image
 
-    if settings is None:
-        from sourcebook.config import get_settings
-
-        settings = get_settings()
+    settings = resolve_settings(settings)
     path = Path(path)
     sha = file_sha256(path)
     cache = MediaCache.from_settings(settings)

@@ -66,34 +66,65 @@ def _short(e: BaseException) -> str:
 def probe(path: Path) -> MediaInfo:
     """Describe the streams of ``path``; raises :class:`MediaError` when it is not readable media."""
     with _open(path) as c:
-        info = MediaInfo(format=c.format.name if c.format else "")
-        if c.duration is not None and c.duration > 0:
-            info.duration_s = round(c.duration / 1_000_000, 3)
-        if c.bit_rate:
-            info.bit_rate = int(c.bit_rate)
-        vs = [s for s in c.streams.video if not _is_cover_art(s)]
-        if vs:
-            s = vs[0]
-            info.has_video = True
-            info.width = s.codec_context.width or None
-            info.height = s.codec_context.height or None
-            rate = s.average_rate or s.guessed_rate or s.base_rate
-            info.fps = round(float(rate), 3) if rate else None
-            info.frames = int(s.frames) if s.frames else None
-            info.video_codec = s.codec_context.name
-            if info.duration_s is None and s.duration and s.time_base:
-                info.duration_s = round(float(s.duration * s.time_base), 3)
-        if c.streams.audio:
-            s = c.streams.audio[0]
-            info.has_audio = True
-            info.audio_codec = s.codec_context.name
-            info.sample_rate = s.codec_context.sample_rate or None
-            info.channels = s.codec_context.channels if hasattr(s.codec_context, "channels") else None
-            if info.duration_s is None and s.duration and s.time_base:
-                info.duration_s = round(float(s.duration * s.time_base), 3)
-        if not info.has_video and not info.has_audio:
-            raise MediaError("no audio or video stream in the file")
-        return info
+        return _summary(c)
+
+
+def probe_meta(path: Path) -> dict[str, Any]:
+    """:func:`probe`'s facts as a dict (see :func:`info_of`), plus every stream's facts (``streams``)
+    and the container's ``title`` when it has one. Raises :class:`MediaError` like :func:`probe`."""
+    with _open(path) as c:
+        meta = _summary(c).to_meta()
+        meta["streams"] = [_stream_facts(s) for s in c.streams]
+        title = (c.metadata or {}).get("title")
+        if title:
+            meta["title"] = title
+    return meta
+
+
+def _stream_facts(s: Any) -> dict[str, Any]:
+    info: dict[str, Any] = {"type": s.type, "codec": s.codec_context.name if s.codec_context else None}
+    if s.duration and s.time_base:
+        info["duration_s"] = round(float(s.duration * s.time_base), 3)
+    if s.type == "video":
+        info.update(width=s.codec_context.width, height=s.codec_context.height,
+                    fps=round(float(s.average_rate), 3) if s.average_rate else None)
+        if s.frames:
+            info["frames"] = s.frames
+    elif s.type == "audio":
+        info.update(sample_rate=s.codec_context.sample_rate, channels=s.codec_context.channels)
+    return info
+
+
+def _summary(c: Any) -> MediaInfo:
+    """The :class:`MediaInfo` of an open container."""
+    info = MediaInfo(format=c.format.name if c.format else "")
+    if c.duration is not None and c.duration > 0:
+        info.duration_s = round(c.duration / 1_000_000, 3)
+    if c.bit_rate:
+        info.bit_rate = int(c.bit_rate)
+    vs = [s for s in c.streams.video if not _is_cover_art(s)]
+    if vs:
+        s = vs[0]
+        info.has_video = True
+        info.width = s.codec_context.width or None
+        info.height = s.codec_context.height or None
+        rate = s.average_rate or s.guessed_rate or s.base_rate
+        info.fps = round(float(rate), 3) if rate else None
+        info.frames = int(s.frames) if s.frames else None
+        info.video_codec = s.codec_context.name
+        if info.duration_s is None and s.duration and s.time_base:
+            info.duration_s = round(float(s.duration * s.time_base), 3)
+    if c.streams.audio:
+        s = c.streams.audio[0]
+        info.has_audio = True
+        info.audio_codec = s.codec_context.name
+        info.sample_rate = s.codec_context.sample_rate or None
+        info.channels = s.codec_context.channels if hasattr(s.codec_context, "channels") else None
+        if info.duration_s is None and s.duration and s.time_base:
+            info.duration_s = round(float(s.duration * s.time_base), 3)
+    if not info.has_video and not info.has_audio:
+        raise MediaError("no audio or video stream in the file")
+    return info
 
 
 def _is_cover_art(stream: Any) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from sourcebook.media.asr import Segment, Transcript, format_range, format_ts, join_texts, transcribe
-from sourcebook.media.cache import MediaCache, file_sha256
+from sourcebook.media.cache import MediaCache, file_sha256, resolve_settings
 from sourcebook.media.probe import MediaError, MediaInfo, _open, _short, probe
 from sourcebook.media.whisper_model import ModelUnavailableError
 
@@ -296,14 +296,6 @@ def _visual(path: Path, sha: str, cache: MediaCache, settings: Any) -> dict[str,
     return data
 
 
-def _settings(settings: Any) -> Any:
-    if settings is None:
-        from sourcebook.config import get_settings
-
-        settings = get_settings()
-    return settings
-
-
 def analyze_video(path: Path, settings: Any = None, speech: bool = True, language: str | None = None) -> Timeline:
     """Build (or load from cache) the timeline of ``path``.
 
@@ -311,7 +303,7 @@ def analyze_video(path: Path, settings: Any = None, speech: bool = True, languag
     without an audio track, or whose audio cannot be recognised, gets a timeline without speech and a
     warning saying why.
     """
-    settings = _settings(settings)
+    settings = resolve_settings(settings)
     path = Path(path)
     sha = file_sha256(path)
     cache = MediaCache.from_settings(settings)

@@ -15,14 +15,6 @@ from sourcebook.media.probe import MediaError
 from sourcebook.media.video import analyze_video, clip_timeline, render_timeline, scene_text
 
 
-def _settings(settings: Any) -> Any:
-    if settings is None:
-        from sourcebook.config import get_settings
-
-        settings = get_settings()
-    return settings
-
-
 def _check(path: str | Path) -> Path:
     p = Path(path)
     if not p.is_file():
@@ -34,7 +26,7 @@ def video_understanding(path: str | Path, settings: Any = None) -> str:
     """The whole timeline of a video: per scene its time range, on-screen text and speech."""
     p = _check(path)
     try:
-        tl = analyze_video(p, settings=_settings(settings))
+        tl = analyze_video(p, settings=settings)
     except MediaError as e:
         return f"{p.name}: cannot analyse video: {e}"
     info = tl.info
@@ -60,7 +52,7 @@ def video_temporal_qa(
     if end_s < start_s:
         start_s, end_s = end_s, start_s
     try:
-        tl = analyze_video(p, settings=_settings(settings))
+        tl = analyze_video(p, settings=settings)
     except MediaError as e:
         return f"{p.name}: cannot analyse video: {e}"
     scenes, segs = clip_timeline(tl, start_s, end_s)
@@ -86,7 +78,7 @@ def video_temporal_qa(
 def video_extract_keyframes(path: str | Path, k: int = 8, settings: Any = None) -> list[dict[str, Any]]:
     """Up to ``k`` keyframes spread over the video: ``{"timestamp", "time", "image", "text"}`` each."""
     p = _check(path)
-    tl = analyze_video(p, settings=_settings(settings), speech=False)
+    tl = analyze_video(p, settings=settings, speech=False)
     scenes = [s for s in tl.scenes if s.keyframe]
     if k > 0 and len(scenes) > k:
         # spread evenly over the video
@@ -103,7 +95,7 @@ def audio_transcribe(path: str | Path, language: str | None = None, settings: An
     """Timestamped transcript (``[mm:ss–mm:ss] text`` lines) of an audio file or a video's audio track."""
     p = _check(path)
     try:
-        tr = transcribe(p, language=language, settings=_settings(settings))
+        tr = transcribe(p, language=language, settings=settings)
     except MediaError as e:
         return f"{p.name}: cannot transcribe: {e}"
     head = f"{p.name}: {tr.duration_s:.1f} s of audio, language {tr.language or '?'}"
@@ -116,6 +108,6 @@ def image_describe(path: str | Path, settings: Any = None) -> str:
     """Size, EXIF facts, caption (when a captioner is installed) and recognised text of an image."""
     p = _check(path)
     try:
-        return render_description(describe_image(p, settings=_settings(settings)))
+        return render_description(describe_image(p, settings=settings))
     except MediaError as e:
         return f"{p.name}: cannot read image: {e}"
