@@ -18,12 +18,7 @@ class Budget:
 
     def charge(self, usage: Usage) -> None:
         """Add one model call's usage."""
-        self.used = Usage(self.used.prompt_tokens + usage.prompt_tokens,
-                          self.used.completion_tokens + usage.completion_tokens)
-
-    @property
-    def tokens_left(self) -> int | None:
-        return None if self.max_tokens is None else max(0, self.max_tokens - self.used.total_tokens)
+        self.used = self.used + usage
 
     @property
     def out_of_tokens(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,7 +20,7 @@ TokensOpt = Annotated[int, typer.Option("--max-tokens", help="Token budget of th
 ReportOpt = Annotated[bool, typer.Option("--report/--no-report", help="Build the report after the agent.")]
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -105,7 +105,7 @@ class _Progress:
 
 def finish_run(store: Any, request: str, settings: Any, run_dir: Any, client: Any, result: Any,
                build: bool = True) -> list[Path]:
-    """After the agent: write ``answer.md`` and hand over to the report pipeline when it is installed."""
+    """After the agent: write ``answer.md`` and hand over to the report pipeline."""
     paths: list[Path] = []
     if result is not None:
         p = run_dir.path / "answer.md"
@@ -113,11 +113,8 @@ def finish_run(store: Any, request: str, settings: Any, run_dir: Any, client: An
         paths.append(p)
     if not build:
         return paths
-    try:
-        from sourcebook.report.pipeline import build_report
-    except ImportError:
-        run_dir.log("report pipeline not available; the agent's answer is in answer.md")
-        return paths
+    from sourcebook.report.pipeline import build_report
+
     try:
         rep = build_report(store, request, settings, run_dir.path, client=client, agent_result=result)
     except Exception as e:  # the agent's work is already saved; say what failed and keep it
@@ -125,18 +122,26 @@ def finish_run(store: Any, request: str, settings: Any, run_dir: Any, client: An
         err.print(f"[red]report failed:[/red] {type(e).__name__}: {e} (the agent's answer is in answer.md)",
                   highlight=False)
         return paths
-    verdict = getattr(rep, "verdict", None)
-    if verdict:
-        err.print(f"report checks: {verdict}", highlight=False)
-    for attr in ("paths", "report_paths", "files"):
-        value = getattr(rep, attr, None)
-        if isinstance(value, dict):
-            paths.extend(Path(v) for v in value.values())
-            break
-        if isinstance(value, list | tuple):
-            paths.extend(Path(v) for v in value)
-            break
-    return paths
+    err.print(f"report checks: {rep.verdict}", highlight=False)
+    return [*paths, *rep.paths.values()]
+
+
+def _conclude(store: Any, request: str, settings: Any, rd: Any, client: Any, result: Any, report: bool) -> None:
+    """Report, close the run directory, list what was written and print the run directory."""
+    paths = finish_run(store, request, settings, rd, client, result, build=report)
+    rd.close()
+    for p in paths:
+        err.print(f"  wrote {p}", highlight=False, soft_wrap=True)
+    typer.echo(str(rd.path))
+
+
+def _client(settings: Any) -> Any:
+    from sourcebook.llm import make_client
+
+    try:
+        return make_client(settings.llm)
+    except ValueError as e:
+        _fail(str(e))
 
 
 def _ingest(folder: Path, settings: Any) -> Any:
@@ -167,7 +172,6 @@ def register_cli(app: typer.Typer) -> None:
     ) -> None:
         """Let the model research FOLDER with the tools, then build the report; prints the run directory."""
         from sourcebook.agent.loop import run_agent
-        from sourcebook.llm import make_client
         from sourcebook.records.run_dir import RunDir
 
         if not folder.is_dir():
@@ -183,10 +187,7 @@ def register_cli(app: typer.Typer) -> None:
             _fail("no request: give it as the second argument or with --task-file")
         assert request is not None
         settings = settings_with(model, base_url, provider, dialect)
-        try:
-            client = make_client(settings.llm)
-        except ValueError as e:
-            _fail(str(e))
+        client = _client(settings)
         store = _ingest(folder, settings)
         rd = RunDir.create(runs_dir or settings.runs_dir, folder, request, settings,
                            extra={"task": task} if task else None)
@@ -201,11 +202,7 @@ def register_cli(app: typer.Typer) -> None:
                                    max_tokens=max_tokens, on_event=progress)
             err.print(f"agent: {result.turns} turns, {result.tool_calls} tool calls, "
                       f"{result.usage.total_tokens:,} tokens, stopped: {result.stopped}", highlight=False)
-        paths = finish_run(store, request, settings, rd, client, result, build=report)
-        rd.close()
-        for p in paths:
-            err.print(f"  wrote {p}", highlight=False, soft_wrap=True)
-        typer.echo(str(rd.path))
+        _conclude(store, request, settings, rd, client, result, report)
 
     @app.command("resume")
     def resume_cmd(
@@ -218,7 +215,6 @@ def register_cli(app: typer.Typer) -> None:
     ) -> None:
         """Continue an interrupted run from its trace (finished tool calls are not run again)."""
         from sourcebook.agent.loop import resume
-        from sourcebook.llm import make_client
         from sourcebook.records.run_dir import RunDir
 
         try:
@@ -230,10 +226,7 @@ def register_cli(app: typer.Typer) -> None:
         if not folder.is_dir():
             _fail(f"{folder}: the run's task folder is gone")
         settings = settings_with(model, base_url, provider, dialect, base=rd.config.get("llm"))
-        try:
-            client = make_client(settings.llm)
-        except ValueError as e:
-            _fail(str(e))
+        client = _client(settings)
         store = _ingest(folder, settings)
         rd.log("resumed")
         try:
@@ -243,11 +236,7 @@ def register_cli(app: typer.Typer) -> None:
             _fail(str(e))
         err.print(f"agent: {result.turns} turns, {result.tool_calls} tool calls, stopped: {result.stopped}",
                   highlight=False)
-        paths = finish_run(store, req["request"], settings, rd, client, result, build=report)
-        rd.close()
-        for p in paths:
-            err.print(f"  wrote {p}", highlight=False, soft_wrap=True)
-        typer.echo(str(rd.path))
+        _conclude(store, req["request"], settings, rd, client, result, report)
 
 
 def main() -> None:

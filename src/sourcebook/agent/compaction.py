@@ -8,20 +8,11 @@ sends exactly what the original run would have sent.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-_PID = re.compile(r"passage_id\"?'?\s*[:=]\s*\"?'?([A-Za-z0-9_\-:.]+)")
+from sourcebook.tools.registry import passage_ids_in
+
 MAX_IDS = 24
-
-
-def passage_ids_in(text: str) -> list[str]:
-    """Passage ids mentioned in a tool result (JSON ``"passage_id": "..."`` or ``passage_id: ...``)."""
-    out: list[str] = []
-    for m in _PID.finditer(text or ""):
-        if m.group(1) not in out:
-            out.append(m.group(1))
-    return out
 
 
 def _calls_by_id(messages: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:

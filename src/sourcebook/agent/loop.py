@@ -15,19 +15,21 @@ from those events: recorded responses and tool results are replayed, not repeate
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sourcebook.agent import prompt as P
 from sourcebook.agent.budget import Budget
-from sourcebook.agent.compaction import compact, passage_ids_in
-from sourcebook.llm.types import ChatClient, ChatResponse, ToolCall, Usage
+from sourcebook.agent.compaction import compact
+from sourcebook.llm.types import ChatClient, ChatResponse, ToolCall, Usage, tool_result_message
 from sourcebook.records.run_dir import RunDir
-from sourcebook.tools.registry import ToolRegistry
+from sourcebook.report.types import CITE_MARKER
+from sourcebook.summary import folder_summary
+from sourcebook.tools.registry import ToolRegistry, passage_ids_in
 
 MAX_EMPTY_REPLIES = 2
 MAX_LLM_FAILURES = 2
@@ -83,18 +85,6 @@ def response_from_dict(d: dict[str, Any]) -> ChatResponse:
         model=d.get("model", ""),
         finish_reason=d.get("finish_reason", ""),
     )
-
-
-def assistant_message(r: ChatResponse) -> dict[str, Any]:
-    """The assistant turn in the internal (OpenAI) shape."""
-    msg: dict[str, Any] = {"role": "assistant", "content": r.text or ""}
-    if r.tool_calls:
-        msg["tool_calls"] = [{
-            "id": c.id, "type": "function",
-            "function": {"name": f"{c.server}__{c.name}" if c.server else (c.name or "unknown"),
-                         "arguments": json.dumps(c.arguments, ensure_ascii=False)},
-        } for c in r.tool_calls]
-    return msg
 
 
 def call_key(c: ToolCall) -> str:
@@ -204,9 +194,10 @@ class AgentLoop:
                 return None
             llm_s = time.perf_counter() - t0
             self.llm_s += llm_s
+            recorded_resp = response_to_dict(resp)
             self._event("turn", seq=self.seq, turn=self.budget.turns, phase=phase, messages_delta=delta,
-                        compacted=compacted, response=response_to_dict(resp), llm_s=round(llm_s, 4),
-                        usage=response_to_dict(resp)["usage"])
+                        compacted=compacted, response=recorded_resp, llm_s=round(llm_s, 4),
+                        usage=recorded_resp["usage"])
         self.budget.charge(resp.usage)
         return resp
 
@@ -256,7 +247,7 @@ class AgentLoop:
         resp = self._ask(use_tools=False, phase="final")
         text = (resp.text if resp else "").strip()
         if text:
-            self.messages.append(assistant_message(ChatResponse(text=text)))
+            self.messages.append({"role": "assistant", "content": text})
         return text
 
     def _extractive(self) -> str:
@@ -280,7 +271,7 @@ class AgentLoop:
     # -- the run ------------------------------------------------------------------------------------------
     def _start(self) -> None:
         if self.system is None:
-            summary = P.summary_of(self.store, self.summary_chars)
+            summary = folder_summary(self.store, max_chars=self.summary_chars)
             self.system = P.system_prompt(self.tools, summary, self.request)
         self.messages = [{"role": "system", "content": self.system}, {"role": "user", "content": self.request}]
         if self.resumed:
@@ -308,11 +299,11 @@ class AgentLoop:
                     break
                 continue
             failures = 0
-            self.messages.append(assistant_message(resp))
+            self.messages.append(resp.to_message())
             if resp.tool_calls:
                 for call in resp.tool_calls:
                     text = self._run_call(call)
-                    self.messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
+                    self.messages.append(tool_result_message(call, text))
                 continue
             if resp.text.strip():
                 final = resp.text.strip()
@@ -350,12 +341,27 @@ class AgentLoop:
 
 def passage_ids_in_answer(text: str) -> list[str]:
     """Ids cited in the ``[@id]`` form."""
-    return list(dict.fromkeys(re.findall(r"\[@([A-Za-z0-9_\-:.]+)\]", text or "")))
+    return list(dict.fromkeys(CITE_MARKER.findall(text or "")))
 
 
 # ---------------------------------------------------------------------------------------------------------
 # entry points
 # ---------------------------------------------------------------------------------------------------------
+@contextmanager
+def _registry(store: Any, settings: Any, registry: ToolRegistry | None) -> Iterator[ToolRegistry]:
+    """``registry`` as given, or the built-in one of ``store``'s folder (closed afterwards)."""
+    if registry is not None:
+        yield registry
+        return
+    from sourcebook.tools.builtin import build_registry
+
+    own = build_registry(store, Path(store.folder), settings)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
 def run_agent(
     client: ChatClient | None,
     store: Any,
@@ -366,16 +372,8 @@ def run_agent(
     **kwargs: Any,
 ) -> AgentResult:
     """Run the agent over ``store`` for ``request``, recording into ``run_dir``."""
-    own = registry is None
-    if registry is None:
-        from sourcebook.tools.builtin import build_registry
-
-        registry = build_registry(store, Path(store.folder), settings)
-    try:
-        return AgentLoop(client, registry, store, request, run_dir, **kwargs).run()
-    finally:
-        if own:
-            registry.close()
+    with _registry(store, settings, registry) as reg:
+        return AgentLoop(client, reg, store, request, run_dir, **kwargs).run()
 
 
 def resume(
@@ -408,15 +406,7 @@ def resume(
     kwargs.setdefault("max_turns", start.get("max_turns", 20))
     kwargs.setdefault("max_tokens", start.get("max_tokens"))
     kwargs.setdefault("keep_last", start.get("keep_last", 4))
-    own = registry is None
-    if registry is None:
-        from sourcebook.tools.builtin import build_registry
-
-        registry = build_registry(store, Path(store.folder), settings)
-    try:
-        loop = AgentLoop(client, registry, store, start["request"], rd, system=start["system"],
+    with _registry(store, settings, registry) as reg:
+        loop = AgentLoop(client, reg, store, start["request"], rd, system=start["system"],
                          replay=Replay.from_events(events), **kwargs)
         return loop.run()
-    finally:
-        if own:
-            registry.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sourcebook.llm.types import ToolSpec
 
@@ -61,18 +60,3 @@ def system_prompt(tools: list[ToolSpec], folder_summary: str, request: str) -> s
         parts.append(BOXED_RULE)
     return "\n\n".join(parts)
 
-
-def summary_of(store: Any, max_chars: int) -> str:
-    """The folder summary (``sourcebook.summary``), or a plain listing when that module is unavailable."""
-    try:
-        from sourcebook.summary import folder_summary
-
-        return folder_summary(store, max_chars=max_chars)
-    except ImportError:
-        pass
-    lines = []
-    for s in store.sources():
-        extra = f" — {s.reason}" if s.reason else ""
-        lines.append(f"- {s.path} ({s.kind}, {s.status}, {s.passages} passages){extra}")
-    text = "\n".join(lines)
-    return text if len(text) <= max_chars else text[:max_chars] + "\n…"

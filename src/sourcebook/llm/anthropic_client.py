@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import Any
 
 import anthropic
@@ -13,8 +11,6 @@ from .dialects import ToolNameMap, anthropic_tools, native_tool_call
 from .messages import to_anthropic
 from .retry import LLMError
 from .types import ChatResponse, ToolCall, ToolSpec, Usage
-
-log = logging.getLogger("sourcebook.llm")
 
 _STOP_REASONS = {
     "end_turn": "stop",
@@ -31,6 +27,8 @@ class AnthropicClient(BaseChatClient):
     way out (system → ``system=``, tool calls → ``tool_use``, tool messages → ``tool_result``)."""
 
     provider = "anthropic"
+    key_env = "ANTHROPIC_API_KEY"
+    default_host = "api.anthropic.com"
 
     def __init__(
         self,
@@ -45,12 +43,10 @@ class AnthropicClient(BaseChatClient):
         # Newer Claude models reject ``temperature`` (and the SDK no longer has it), so it is only sent
         # on request, for older models or Anthropic-compatible servers that still honour it.
         self.send_temperature = send_temperature
-        key = api_key or os.environ.get("ANTHROPIC_API_KEY")
-        if not key:
-            log.debug("no API key configured for %s; sending a placeholder", base_url or "api.anthropic.com")
-            key = "EMPTY"
         self.base_url = base_url
-        self._sdk = anthropic.Anthropic(api_key=key, base_url=base_url, max_retries=0, timeout=self.timeout_s)
+        self._sdk = anthropic.Anthropic(
+            api_key=self._api_key(api_key, base_url), base_url=base_url, max_retries=0, timeout=self.timeout_s
+        )
 
     def _complete(
         self,
@@ -105,8 +101,8 @@ class AnthropicClient(BaseChatClient):
                 kind = event.type
                 if kind == "message_start":
                     model = event.message.model or ""
-                    prompt_tokens = _usage(event.message.usage).prompt_tokens
-                    completion_tokens = int(getattr(event.message.usage, "output_tokens", 0) or 0)
+                    start = _usage(event.message.usage)
+                    prompt_tokens, completion_tokens = start.prompt_tokens, start.completion_tokens
                 elif kind == "content_block_start":
                     block = event.content_block
                     if block.type == "tool_use":
@@ -126,9 +122,9 @@ class AnthropicClient(BaseChatClient):
                 elif kind == "message_delta":
                     stop_reason = event.delta.stop_reason or stop_reason
                     if event.usage is not None:
-                        completion_tokens = int(getattr(event.usage, "output_tokens", 0) or completion_tokens)
-                        extra = _usage(event.usage).prompt_tokens
-                        prompt_tokens = max(prompt_tokens, extra)
+                        delta_usage = _usage(event.usage)
+                        completion_tokens = delta_usage.completion_tokens or completion_tokens
+                        prompt_tokens = max(prompt_tokens, delta_usage.prompt_tokens)
         if not complete:
             raise LLMError("stream ended before the reply was complete (no message_stop)", retryable=True)
         calls = []

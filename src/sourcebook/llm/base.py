@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ class BaseChatClient:
     """
 
     provider = "base"
+    key_env = ""  # environment variable read when no API key is given
+    default_host = ""  # the provider's own endpoint, named in the log when no key is configured
 
     def __init__(
         self,
@@ -65,6 +68,15 @@ class BaseChatClient:
 
     def __repr__(self) -> str:  # never shows the key
         return f"{type(self).__name__}(model={self.model!r}, dialect={self.dialect!r}, stream={self.stream})"
+
+    def _api_key(self, api_key: str | None, base_url: str | None) -> str:
+        """``api_key``, else ``$key_env``, else a placeholder: local servers (vLLM, Ollama, llama.cpp) accept
+        any key, the provider itself will answer 401."""
+        key = api_key or (os.environ.get(self.key_env) if self.key_env else None)
+        if key:
+            return key
+        log.debug("no API key configured for %s; sending a placeholder", base_url or self.default_host)
+        return "EMPTY"
 
     # -- to implement per provider ----------------------------------------------------------------------
     def _complete(

@@ -221,7 +221,3 @@ def to_anthropic(messages: list[dict[str, Any]], names: ToolNameMap) -> tuple[st
             turn["content"].sort(key=lambda b: 0 if b.get("type") == "tool_result" else 1)
     return "\n\n".join(system_parts), turns
 
-
-def xml_to_anthropic(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    """Plain-text turns (already converted by :func:`to_xml_dialect`) → Anthropic ``(system, messages)``."""
-    return to_anthropic(messages, ToolNameMap())

@@ -3,8 +3,6 @@ OpenRouter, ...) through the ``openai`` SDK."""
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 from typing import Any
 
@@ -16,8 +14,6 @@ from .messages import to_openai_native
 from .retry import LLMError
 from .types import ChatResponse, ToolCall, ToolSpec, Usage
 
-log = logging.getLogger("sourcebook.llm")
-
 # Reasoning models that take ``max_completion_tokens`` and no ``temperature``.
 _REASONING_MODEL = re.compile(r"^(openai/)?(o\d|gpt-5)", flags=re.I)
 
@@ -26,6 +22,8 @@ class OpenAIClient(BaseChatClient):
     """``ChatClient`` over the OpenAI chat-completions API."""
 
     provider = "openai"
+    key_env = "OPENAI_API_KEY"
+    default_host = "api.openai.com"
 
     def __init__(
         self,
@@ -37,14 +35,11 @@ class OpenAIClient(BaseChatClient):
         **options: Any,
     ) -> None:
         super().__init__(model, **options)
-        key = api_key or os.environ.get("OPENAI_API_KEY")
-        if not key:
-            # local servers (vLLM, Ollama, llama.cpp) accept any key; OpenAI itself will answer 401
-            log.debug("no API key configured for %s; sending a placeholder", base_url or "api.openai.com")
-            key = "EMPTY"
         self.base_url = base_url
         self.extra_body = extra_body or {}
-        self._sdk = openai.OpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=self.timeout_s)
+        self._sdk = openai.OpenAI(
+            api_key=self._api_key(api_key, base_url), base_url=base_url, max_retries=0, timeout=self.timeout_s
+        )
 
     def _complete(
         self,

@@ -75,10 +75,9 @@ def install_captioner(settings: Any) -> bool:
 
     vm = vision_model(settings)
     if vm is None:
-        if image._captioner_name.startswith("vision-"):
+        if image.captioner_name().startswith("vision-"):
             image.set_captioner(None)
         return False
-    set_captioner = image.set_captioner
-    set_captioner(vm.caption, name=f"vision-{vm.model}")
+    image.set_captioner(vm.caption, name=f"vision-{vm.model}")
     log.info("image captions from %s", vm.model)
     return True

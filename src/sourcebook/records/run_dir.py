@@ -50,7 +50,7 @@ def settings_snapshot(settings: Any) -> dict[str, Any]:
 
 
 def _slug(text: str, n: int = 24) -> str:
-    words = re.sub(r"[^\w\u4e00-\u9fff]+", "-", text.strip())[:n].strip("-")
+    words = re.sub(r"\W+", "-", text.strip())[:n].strip("-")  # \w covers CJK
     return words or "run"
 
 

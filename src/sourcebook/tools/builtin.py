@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,13 @@ class MediaTools:
         self.folder = Path(folder)
         self.settings = settings
         self.mod = mod
+
+    @cached_property
+    def _vision(self) -> Any:
+        """The configured vision model (built on the first question about an image), or None."""
+        from sourcebook.llm.vision import vision_model
+
+        return vision_model(self.settings) if self.settings is not None else None
 
     def _path(self, path: str) -> str:
         abs_path, _rel = confine_path(self.folder, path)
@@ -103,9 +111,7 @@ class MediaTools:
         abs_path = self._path(path)
         text = self.mod.image_describe(abs_path, **self._kw())
         if question:
-            from sourcebook.llm.vision import vision_model
-
-            vm = vision_model(self.settings) if self.settings is not None else None
+            vm = self._vision
             if vm is not None:
                 return f"Answer ({vm.model}): {vm.ask(Path(abs_path), question)}\n\n{text}"
             text = f"Question: {question}\n(no vision model configured; the description below is all there is)\n{text}"

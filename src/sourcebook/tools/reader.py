@@ -48,10 +48,7 @@ class ReaderTools:
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _source(self, path: str) -> Any:
-        try:
-            _abs, rel = confine_path(self.folder, path)
-        except ToolError:
-            raise
+        _abs, rel = confine_path(self.folder, path)
         rec = self.store.source(rel)
         if rec is None:
             name = Path(path).name

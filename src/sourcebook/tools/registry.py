@@ -14,7 +14,6 @@ import inspect
 import json
 import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,15 +39,15 @@ class ToolResult:
     text: str
     error: str | None = None
     passage_ids: list[str] = field(default_factory=list)
-    elapsed_s: float = 0.0
+
+    @classmethod
+    def failed(cls, message: str) -> ToolResult:
+        """A failed call: the model sees ``ERROR: <message>``."""
+        return cls(f"ERROR: {message}", message)
 
     @property
     def ok(self) -> bool:
         return self.error is None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "error": self.error, "passage_ids": self.passage_ids,
-                "elapsed_s": round(self.elapsed_s, 4)}
 
 
 @dataclass
@@ -197,14 +196,17 @@ def _collect_ids(obj: Any, out: list[str]) -> None:
 _ID_IN_TEXT = re.compile(r"passage_id[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9_\-:.]+)")
 
 
+def passage_ids_in(text: str) -> list[str]:
+    """Passage ids mentioned in a text (JSON ``"passage_id": "..."`` or ``passage_id: ...``), in order."""
+    return list(dict.fromkeys(_ID_IN_TEXT.findall(text or "")))
+
+
 def render_result(value: Any) -> tuple[str, list[str]]:
     """Turn a tool's return value into (text for the model, passage ids it mentions)."""
     ids: list[str] = []
     if isinstance(value, str):
         text = value
-        for m in _ID_IN_TEXT.finditer(value):
-            if m.group(1) not in ids:
-                ids.append(m.group(1))
+        ids = passage_ids_in(value)
     elif value is None:
         text = "(no result)"
     else:
@@ -306,34 +308,28 @@ class ToolRegistry:
     def call(self, server: str, name: str, arguments: dict[str, Any] | None = None,
              timeout_s: float | None = None) -> ToolResult:
         """Run one tool call with its deadline; errors come back as text, never raised."""
-        t0 = time.perf_counter()
         tool = self.get(server, name)
         if tool is None:
             known = ", ".join(f"{t.server}/{t.name}" for t in self._tools.values())
-            msg = f"unknown tool {server}/{name}; available: {known}"
-            return ToolResult(f"ERROR: {msg}", msg, [], time.perf_counter() - t0)
+            return ToolResult.failed(f"unknown tool {server}/{name}; available: {known}")
         try:
             kwargs = tool.validate(arguments or {}) if tool.validate else dict(arguments or {})
         except ValidationError as e:
             errs = "; ".join(f"{'.'.join(map(str, x['loc'])) or 'arguments'}: {x['msg']}" for x in e.errors())
-            msg = f"invalid arguments for {tool.server}/{tool.name}: {errs}"
-            return ToolResult(f"ERROR: {msg}", msg, [], time.perf_counter() - t0)
+            return ToolResult.failed(f"invalid arguments for {tool.server}/{tool.name}: {errs}")
         deadline = timeout_s if timeout_s is not None else tool.timeout_s
         future = self._executor.submit(tool.fn, **kwargs)
         try:
             value = future.result(timeout=deadline)
         except cf.TimeoutError:
             future.cancel()
-            msg = f"{tool.server}/{tool.name} timed out after {deadline:g} s"
-            return ToolResult(f"ERROR: {msg}", msg, [], time.perf_counter() - t0)
+            return ToolResult.failed(f"{tool.server}/{tool.name} timed out after {deadline:g} s")
         except ToolError as e:
-            msg = str(e)
-            return ToolResult(f"ERROR: {msg}", msg, [], time.perf_counter() - t0)
+            return ToolResult.failed(str(e))
         except Exception as e:  # a tool bug must not end the run
-            msg = f"{tool.server}/{tool.name} failed: {type(e).__name__}: {e}"
-            return ToolResult(f"ERROR: {msg}", msg, [], time.perf_counter() - t0)
+            return ToolResult.failed(f"{tool.server}/{tool.name} failed: {type(e).__name__}: {e}")
         text, ids = render_result(value)
-        return ToolResult(text, None, ids, time.perf_counter() - t0)
+        return ToolResult(text, None, ids)
 
     def close(self) -> None:
         """Stop mounted servers and the worker threads."""
