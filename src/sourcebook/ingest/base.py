@@ -63,3 +63,13 @@ def extractor_for(kind: str) -> Extractor | None:
 
     load_extractors()
     return _REGISTRY.get(kind)
+
+
+def extractor_version(extractor: Extractor | None) -> str:
+    """What identifies an extractor's output: its module, plus its ``variant()`` when it has one (for
+    instance the caption model an image extractor uses). A change of either means files are read again."""
+    if extractor is None:
+        return "none"
+    variant = getattr(extractor, "variant", None)
+    suffix = variant() if callable(variant) else ""
+    return f"{extractor.__module__}/{suffix}" if suffix else extractor.__module__

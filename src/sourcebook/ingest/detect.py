@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 
@@ -128,10 +127,3 @@ def _looks_text(path: Path) -> bool:
     except UnicodeDecodeError:
         return False
 
-
-def is_json_text(sample: str) -> bool:
-    try:
-        json.loads(sample)
-        return True
-    except ValueError:
-        return False

@@ -5,13 +5,14 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sourcebook.config import Settings, get_settings
 from sourcebook.fileutil import sha256_file
-from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for
+from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for, extractor_version
 from sourcebook.ingest.detect import detect_kind
 from sourcebook.models import (
     STATUS_EMPTY,
@@ -123,14 +124,16 @@ def ingest_folder(folder: Path, settings: Settings | None = None, progress: Prog
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder}: not a folder")
     settings = settings or get_settings()
-    from sourcebook.llm.vision import install_captioner
+    # With a vision model configured, photos become evidence through captions. A captioner from other
+    # settings can only be installed once the image module has been loaded, so otherwise skip its import.
+    if settings.llm.vision_model or "sourcebook.media.image" in sys.modules:
+        from sourcebook.llm.vision import install_captioner
 
-    install_captioner(settings)  # with a vision model configured, photos become evidence through captions
+        install_captioner(settings)
     store = open_store(folder, settings)
     report = IngestReport(store)
     files = _walk(folder)
     seen: set[str] = set()
-    changed = False
     queue = list(files)
     total = len(queue)
     if progress:
@@ -147,10 +150,8 @@ def ingest_folder(folder: Path, settings: Settings | None = None, progress: Prog
             total += len(members)
         done += 1
     report.removed = store.delete_sources_except(seen)
-    if report.changed or report.removed:
-        changed = True
     store.conn.commit()
-    if changed:
+    if report.changed or report.removed:
         _tokenize_pending(store, progress)
         store.bump_generation()
     if progress:
@@ -183,36 +184,42 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
         _record(store, SourceRecord(f.rel, "unknown", 0, "", STATUS_SKIPPED, f.skip_reason), report)
         return []
     try:
-        size = f.path.stat().st_size
-        digest = sha256_file(f.path)
+        st = f.path.stat()
     except OSError as e:
         _record(store, SourceRecord(f.rel, "unknown", 0, "", STATUS_ERROR, f"cannot read file: {e.strerror}"),
                 report)
         return []
-    work_dir = store.dir / "work" / digest[:16]
+    size, mtime_ns = st.st_size, st.st_mtime_ns
     kind = detect_kind(f.path)
     extractor = extractor_for(kind)
     # the version names the extractor too, so a file is read again once a better extractor is available
-    version = f"{EXTRACTOR_VERSION}/{kind}/{getattr(extractor, '__module__', 'none')}"
-    if kind == "image":  # a caption model added or changed later means the image is described again
-        from sourcebook.media import image as image_mod
-
-        version += f"/{image_mod._captioner_name or 'no-caption'}"
-    prev = store.source_version(f.rel)
-    if prev == (digest, version):
+    version = f"{EXTRACTOR_VERSION}/{kind}/{extractor_version(extractor)}"
+    prev = store.source_state(f.rel)
+    unchanged = prev is not None and prev[3] == version and prev[:2] == (size, mtime_ns)
+    try:
+        digest = prev[2] if unchanged else sha256_file(f.path)  # same size and time: no need to hash
+    except OSError as e:
+        _record(store, SourceRecord(f.rel, kind, size, "", STATUS_ERROR, f"cannot read file: {e.strerror}"),
+                report)
+        return []
+    work_dir = store.dir / "work" / digest[:16]
+    if not unchanged and prev is not None and prev[2:] == (digest, version):
+        store.touch_source(f.rel, mtime_ns)  # touched, not changed
+        unchanged = True
+    if unchanged:
         dest = work_dir / "members"
-        if dest.exists() and (store.source(f.rel) or SourceRecord("", "", 0, "", "")).kind == "archive":
+        if kind == "archive" and dest.exists():
             return [_File(f"{f.rel}/{p.relative_to(dest).as_posix()}", p) for p in sorted(dest.rglob("*"))
                     if p.is_file()]
         return []
     rec = SourceRecord(f.rel, kind, size, digest, STATUS_OK)
     if size > settings.max_file_mb * 1024 * 1024:
         rec.status, rec.reason = STATUS_SKIPPED, f"file larger than {settings.max_file_mb} MB"
-        _record(store, rec, report, version)
+        _record(store, rec, report, version, mtime_ns)
         return []
     if size == 0:
         rec.status, rec.reason = STATUS_EMPTY, "empty file (0 bytes)"
-        _record(store, rec, report, version)
+        _record(store, rec, report, version, mtime_ns)
         return []
     if kind == "archive":
         members, warnings, error = _archive_members(f, work_dir, settings)
@@ -221,14 +228,14 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
         elif warnings:
             rec.status, rec.reason = STATUS_PARTIAL, "; ".join(warnings)
         rec.meta = {"members": len(members)}
-        _record(store, rec, report, version)
+        _record(store, rec, report, version, mtime_ns)
         return members
     if extractor is None:
         rec.status, rec.reason = STATUS_SKIPPED, f"unsupported file type ({kind}{', ' + f.path.suffix if f.path.suffix else ''})"
-        _record(store, rec, report, version)
+        _record(store, rec, report, version, mtime_ns)
         return []
     ctx = ExtractContext(folder=folder, rel_path=f.rel, work_dir=work_dir, settings=settings)
-    source_id = store.upsert_source(rec, version)
+    source_id = store.upsert_source(rec, version, mtime_ns)
     count = 0
     batch: list[tuple[int, str, dict, str, str]] = []
     try:
@@ -274,8 +281,9 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
     return []
 
 
-def _record(store: Store, rec: SourceRecord, report: IngestReport, version: str = EXTRACTOR_VERSION) -> None:
-    store.upsert_source(rec, version)
+def _record(store: Store, rec: SourceRecord, report: IngestReport, version: str = EXTRACTOR_VERSION,
+            mtime_ns: int = 0) -> None:
+    store.upsert_source(rec, version, mtime_ns)
     store.conn.commit()
     report.changed.append(rec.path)
 

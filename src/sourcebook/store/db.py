@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS sources (
     path TEXT UNIQUE NOT NULL,
     kind TEXT NOT NULL,
     size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL DEFAULT 0,
     sha256 TEXT NOT NULL,
     status TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '',
@@ -80,6 +81,9 @@ class Store:
         try:
             conn = self.conn
             conn.executescript(SCHEMA)
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(sources)")}
+            if "mtime_ns" not in columns:  # stores made before file times were recorded
+                conn.execute("ALTER TABLE sources ADD COLUMN mtime_ns INTEGER NOT NULL DEFAULT 0")
             if self.get_meta("schema") is None:
                 self.set_meta("schema", SCHEMA_VERSION)
                 self.set_meta("folder", str(self.folder))
@@ -143,18 +147,24 @@ class Store:
         row = self.conn.execute("SELECT * FROM sources WHERE path=?", (rel_path,)).fetchone()
         return None if row is None else self._source(row)
 
-    def source_version(self, rel_path: str) -> tuple[str, str] | None:
-        row = self.conn.execute("SELECT sha256, version FROM sources WHERE path=?", (rel_path,)).fetchone()
-        return None if row is None else (row[0], row[1])
+    def source_state(self, rel_path: str) -> tuple[int, int, str, str] | None:
+        """(size, mtime_ns, sha256, extractor version) recorded for a source, or None."""
+        row = self.conn.execute("SELECT size, mtime_ns, sha256, version FROM sources WHERE path=?",
+                                (rel_path,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3])
 
-    def upsert_source(self, rec: SourceRecord, version: str) -> int:
+    def touch_source(self, rel_path: str, mtime_ns: int) -> None:
+        """Record a new modification time for a source whose content did not change."""
+        self.conn.execute("UPDATE sources SET mtime_ns=? WHERE path=?", (mtime_ns, rel_path))
+
+    def upsert_source(self, rec: SourceRecord, version: str, mtime_ns: int = 0) -> int:
         """Insert or replace a source row (dropping its old passages); returns its id."""
         c = self.conn
         c.execute("DELETE FROM sources WHERE path=?", (rec.path,))
         cur = c.execute(
-            "INSERT INTO sources(path, kind, size, sha256, status, reason, meta, passages, version)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
-            (rec.path, rec.kind, rec.size, rec.sha256, rec.status, rec.reason,
+            "INSERT INTO sources(path, kind, size, mtime_ns, sha256, status, reason, meta, passages, version)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (rec.path, rec.kind, rec.size, mtime_ns, rec.sha256, rec.status, rec.reason,
              json.dumps(rec.meta, ensure_ascii=False, default=str), rec.passages, version),
         )
         return int(cur.lastrowid)

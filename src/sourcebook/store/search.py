@@ -21,19 +21,44 @@ _lock = threading.Lock()
 
 
 class _DenseCache:
-    """In-memory copy of the vectors cached in the store, grown as queries embed more passages."""
+    """In-memory copy of the vectors cached in the store, with each vector's position in the keyword index
+    (-1 when its passage is not indexed); grown as queries embed more passages. Reset with the index."""
 
-    def __init__(self, store: Store) -> None:
-        self.rowids, self.matrix = dense.cached_matrix(store)
-        self.known = set(self.rowids.tolist())
+    def __init__(self, store: Store, idx: KeywordIndex) -> None:
+        self.idx = idx
+        rowids, self.matrix = dense.cached_matrix(store)
+        self.positions = self._positions(rowids)
+        self.known = set(rowids.tolist())
+
+    def _positions(self, rowids: np.ndarray) -> np.ndarray:
+        indexed = self.idx.rowids
+        if not len(indexed):
+            return np.full(len(rowids), -1, dtype=np.int64)
+        pos = np.searchsorted(indexed, rowids)
+        hit = (pos < len(indexed)) & (indexed[np.minimum(pos, len(indexed) - 1)] == rowids)
+        return np.where(hit, pos, -1)
 
     def add(self, rowids: list[int], vecs: np.ndarray) -> None:
         new = [(r, v) for r, v in zip(rowids, vecs, strict=True) if r not in self.known]
         if not new:
             return
-        self.rowids = np.concatenate([self.rowids, np.array([r for r, _ in new], dtype=np.int64)])
+        self.positions = np.concatenate([self.positions, self._positions(np.array([r for r, _ in new]))])
         self.matrix = np.vstack([self.matrix, np.vstack([v for _, v in new])])
         self.known.update(r for r, _ in new)
+
+    def scores(self, q: np.ndarray, mask: np.ndarray | None, keep: np.ndarray, limit: int) -> dict[int, float]:
+        """Cosine per index position: the ``limit`` best cached vectors plus those at positions ``keep``."""
+        if not len(self.positions):
+            return {}
+        sims = self.matrix @ q
+        ok = self.positions >= 0
+        if mask is not None:
+            ok &= mask[np.maximum(self.positions, 0)] > 0
+        cand = np.flatnonzero(ok)
+        if len(cand) > limit:
+            best = cand[np.argpartition(-sims[cand], limit - 1)[:limit]]
+            cand = np.union1d(best, cand[np.isin(self.positions[cand], keep)])
+        return dict(zip(self.positions[cand].tolist(), sims[cand].tolist(), strict=True))
 
 
 def keyword_index(store: Store) -> KeywordIndex:
@@ -65,30 +90,20 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
 
 
 def _dense_scores(store: Store, idx: KeywordIndex, query: str, bm25_pos: np.ndarray, n_embed: int,
-                  mask: np.ndarray | None) -> dict[int, float]:
-    """Cosine score per index position for BM25 candidates (embedded lazily) and cached vectors."""
+                  mask: np.ndarray | None, limit: int) -> dict[int, float]:
+    """Cosine score per index position for BM25 candidates (embedded lazily) and the best cached vectors."""
     cache = getattr(store, "_dense", None)
     if cache is None:
-        cache = _DenseCache(store)
+        cache = _DenseCache(store, idx)
         store._dense = cache
-    cand = bm25_pos[:n_embed]
-    need = [int(idx.rowids[p]) for p in cand if int(idx.rowids[p]) not in cache.known]
+    need = [r for r in (int(idx.rowids[p]) for p in bm25_pos[:n_embed]) if r not in cache.known]
     if need:
         by_row = store.passages_by_rowid(need)
         ordered = [r for r in need if r in by_row]
-        vecs = dense.passage_vectors(store, [by_row[r] for r in ordered])
-        cache.add(ordered, vecs)
-    if not len(cache.rowids):
+        cache.add(ordered, dense.passage_vectors(store, [by_row[r] for r in ordered]))
+    if not len(cache.positions):
         return {}
-    q = dense.embed_query(query)
-    sims = cache.matrix @ q
-    pos = np.searchsorted(idx.rowids, cache.rowids)
-    valid = (pos < len(idx.rowids)) & (idx.rowids[np.minimum(pos, len(idx.rowids) - 1)] == cache.rowids)
-    out: dict[int, float] = {}
-    for p, s, ok in zip(pos.tolist(), sims.tolist(), valid.tolist(), strict=True):
-        if ok and (mask is None or mask[p] > 0):
-            out[p] = float(s)
-    return out
+    return cache.scores(dense.embed_query(query), mask, bm25_pos, limit)
 
 
 def _fuse(bm25_rank: list[int], bm25_scores: np.ndarray, dense_scores: dict[int, float], how: str,
@@ -154,7 +169,7 @@ def search(store: Store, query: str, k: int = 10, kinds: list[str] | None = None
     pool = max(k * (8 if diverse else 3), cfg.dense_candidates, 50)
     bm25_pos = _top(scores, pool)
     use_dense = mode in ("dense", "hybrid") and (cfg.dense or mode == "dense")
-    dscores = _dense_scores(store, idx, query, bm25_pos, cfg.dense_candidates, mask) if use_dense else {}
+    dscores = _dense_scores(store, idx, query, bm25_pos, cfg.dense_candidates, mask, pool) if use_dense else {}
     if mode == "bm25" or not dscores:
         ranked = [(int(p), float(scores[p])) for p in bm25_pos]
     elif mode == "dense":

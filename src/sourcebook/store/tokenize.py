@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9]*|[0-9]+(?:\.[0-9]+)?|[\u3040-\u30ff]+|[\uac00-\ud7af]+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -60,18 +59,6 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-def _tokenize_joined(texts: list[str]) -> list[str]:
+def tokenize_many(texts: Iterable[str]) -> list[str]:
+    """Tokenize many texts, returning space-joined token strings."""
     return [" ".join(tokenize(t)) for t in texts]
-
-
-def tokenize_many(texts: Iterable[str], workers: int = 1, batch: int = 2000) -> list[str]:
-    """Tokenize many texts, returning space-joined token strings; uses ``workers`` processes when > 1."""
-    items = list(texts)
-    if workers <= 1 or len(items) < 4 * batch // 4:
-        return _tokenize_joined(items)
-    chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
-    out: list[str] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(_tokenize_joined, chunks):
-            out.extend(part)
-    return out
