@@ -210,3 +210,14 @@ def test_sourcebookignore_excludes_files(tmp_path: Path):
     (folder / ".sourcebookignore").write_text("# not sources\nrequest.txt\ndrafts/\n", encoding="utf-8")
     paths = {s.path for s in ingest_folder(folder).sources}
     assert paths == {"notes.md", "bees.txt", "long_context.json"}
+
+
+def test_touched_file_is_not_read_again(tmp_path: Path):
+    folder = make_folder(tmp_path)
+    ingest_folder(folder)
+    st = (folder / "bees.txt").stat()
+    os.utime(folder / "bees.txt", ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    again = ingest_folder(folder)
+    assert again.changed == []
+    (folder / "bees.txt").write_text(TOPICS["chess"], encoding="utf-8")
+    assert ingest_folder(folder).changed == ["bees.txt"]
