@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sourcebook.ingest.chunking import split_sentences
+from sourcebook.report.checks import count_units
 from sourcebook.report.evidence import EvidenceItem, SectionEvidence
-from sourcebook.report.plan import count_units, strip_numbering
+from sourcebook.report.plan import strip_numbering
 from sourcebook.report.prose import (
+    CJK,
     cut_heading,
     ends_mid_sentence,
+    has_cjk,
     is_reference_entry,
     is_terminated,
     is_title_like,
@@ -27,7 +30,7 @@ from sourcebook.report.prose import (
     starts_mid_sentence,
     strip_labels,
 )
-from sourcebook.report.support import cjk_bigrams, content_words, has_cjk
+from sourcebook.report.support import cjk_bigrams, content_words
 from sourcebook.report.types import Draft, DraftSection, Requirements
 
 EXTRACTIVE_NOTE = {
@@ -46,7 +49,6 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
 _MD = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*•·●▪◆■]\s+|\d{1,2}[.)、](?!\d)\s*|[（(]\d+[)）]\s*|[一二三四五六七八九十]+、\s*)")
 _PIPE_ROW = re.compile(r"\|.*\|")
 _SPACES = re.compile(r"[ \t\u3000]+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[A-Za-z]+")
 _NOISE = re.compile(
     r"推荐[:：]|点击|扫码|关注我们|关注公众号|版权所有|免责声明|原文链接|阅读原文|责任编辑|上传人|上传时间|IP属地|积分[:：]|"
@@ -126,7 +128,7 @@ def usable_sentence(s: str, language: str) -> bool:
     symbols = sum(s.count(c) for c in "\\/=_{}<>$|~^`")
     if symbols > 0.03 * len(s) + 1:
         return False
-    cjk = len(_CJK.findall(s))
+    cjk = len(CJK.findall(s))
     words = len(_WORD.findall(s))
     if cjk:
         if cjk < 12 or cjk > 220:
@@ -173,17 +175,17 @@ def _fallback_sentence(item: EvidenceItem, language: str) -> str:
                 continue
             s = s[:cut]
         s = s.rstrip("，,；;：: ")
-        if (cjk and len(_CJK.findall(s)) < 8) or (not cjk and len(_WORD.findall(s)) < 4):
+        if (cjk and len(CJK.findall(s)) < 8) or (not cjk and len(_WORD.findall(s)) < 4):
             continue
         return s + ("" if s[-1] in "。！？.!?" else ("。" if cjk else "."))
     # last resort (OCR text, captions, lists): the file name and the head of its text, verbatim
     text = clean_sentence(" ".join(text.split()))
-    if len(_CJK.findall(text)) + len(_WORD.findall(text)) < 2 or _NOISE.search(text):
+    if len(CJK.findall(text)) + len(_WORD.findall(text)) < 2 or _NOISE.search(text):
         return ""
     words = text.split(" ")
     head = ""
     for w in words:
-        if len(_CJK.findall(head + w)) + len(_WORD.findall(head + w)) > 60:
+        if len(CJK.findall(head + w)) + len(_WORD.findall(head + w)) > 60:
             break
         head = f"{head} {w}" if head else w
     head = (head or text[:60]).rstrip("，,；;：: ")
@@ -245,7 +247,7 @@ class ExtractiveWriter:
             raws.pop(0)
         out = [s for s in (clean_sentence(r) for r in raws) if usable_sentence(s, language)]
         for row in row_sentences(item.text, language):
-            if (len(_CJK.findall(row)) >= 6 or len(_WORD.findall(row)) >= 4) and not _NOISE.search(row):
+            if (len(CJK.findall(row)) >= 6 or len(_WORD.findall(row)) >= 4) and not _NOISE.search(row):
                 out.append(row)
         self._sentences[key] = list(dict.fromkeys(out))
         return self._sentences[key]
@@ -388,6 +390,3 @@ class ExtractiveWriter:
         self.chosen.setdefault(section.title, []).extend(chosen)
         return self.compose(chosen, req.language, start_paragraph=start_paragraph)
 
-    def forget(self, text: str) -> None:
-        """Make a sentence available again (after revision dropped it); it keeps its redundancy vector."""
-        self.used_texts.discard(text)

@@ -9,10 +9,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sourcebook.report.checks import count_units
 from sourcebook.report.citations import cited_ids
 from sourcebook.report.evidence import EvidenceItem, SectionEvidence
 from sourcebook.report.extractive import ExtractiveWriter
-from sourcebook.report.plan import count_units, strip_numbering
+from sourcebook.report.plan import strip_numbering
+from sourcebook.report.prose import has_cjk
 from sourcebook.report.types import Draft, DraftSection, Requirements
 
 log = logging.getLogger(__name__)
@@ -63,9 +65,9 @@ def _join_items(items: list[str]) -> str:
     for it in items:
         it = it.strip()
         if it and it[-1] not in "。！？.!?；;":
-            it += "。" if re.search(r"[\u3400-\u9fff]", it) else "."
+            it += "。" if has_cjk(it) else "."
         fixed.append(it)
-    return ("" if any(re.search(r"[\u3400-\u9fff]", i) for i in fixed) else " ").join(fixed)
+    return ("" if any(has_cjk(i) for i in fixed) else " ").join(fixed)
 
 
 def clean_reply(text: str, title: str) -> str:

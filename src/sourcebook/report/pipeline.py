@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sourcebook.report.citations import check_citations, cited_ids, split_cited_sentences
+from sourcebook.report.citations import check_citations, cited_ids
 from sourcebook.report.evidence import (
     EvidenceItem,
     SectionEvidence,
@@ -216,8 +216,3 @@ def build_report(store: Any, request: str, settings: Any = None, run_dir: Path |
 def _write_json(path: Path, doc: Any) -> Path:
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return path
-
-
-def section_sentences(draft: Draft) -> int:
-    """Number of sentences across content sections (for summaries)."""
-    return sum(len(split_cited_sentences(s.body)) for s in draft.sections if not s.is_references)

@@ -14,7 +14,8 @@ import re
 
 TERMINAL = "。！？!?；;.…"
 _CLOSERS = "”’」』）)\"'"
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# a CJK ideograph (extension A, unified, compatibility): the report modules' test for Chinese text
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 _PAGE_MARK = re.compile(r"^\s*(?:[—–\-－·•]*\s*(?:第\s*)?\d{1,4}\s*(?:页|/\s*\d{1,4})?\s*[—–\-－·•]*|page\s+\d+(?:\s+of\s+\d+)?)\s*$", re.I)
 _LABEL = re.compile(
@@ -41,9 +42,13 @@ _PARTICLE_START = re.compile(r"^[的了着过地得和与及或而但并就都�
 _CLAUSE = re.compile(r"[，,、；;]")
 
 
+def has_cjk(text: str) -> bool:
+    return bool(CJK.search(text))
+
+
 def width(line: str) -> int:
     """Display width: CJK characters count two, everything else one."""
-    return len(line) + len(_CJK.findall(line))
+    return len(line) + len(CJK.findall(line))
 
 
 def strip_labels(line: str) -> str:
@@ -88,7 +93,7 @@ def prose_lines(text: str) -> tuple[str, bool]:
         joinable = (cur and not table and not _HEADING_MD.match(s) and not _TABLE_ROW.match(cur)
                     and not is_terminated(cur) and (prev_wide or s[:1] in "，。、；：）)”,;:"))
         if joinable:
-            sep = "" if (_CJK.search(cur[-1:]) or _CJK.search(s[:1]) or s[:1] in "，。、；：）)”") else " "
+            sep = "" if (CJK.search(cur[-1:]) or CJK.search(s[:1]) or s[:1] in "，。、；：）)”") else " "
             cur = cur + sep + s
         else:
             if cur:

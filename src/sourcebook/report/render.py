@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sourcebook.models import Passage
+from sourcebook.report.prose import has_cjk
 from sourcebook.report.requirements import is_reference_title, reference_section_title
 from sourcebook.report.types import Draft, DraftSection, Requirements
 
@@ -120,7 +121,7 @@ def _delist(body: str) -> tuple[str, int]:
     def numbered(m: re.Match[str]) -> str:
         nonlocal count
         count += 1
-        return f"\n（{m.group(1)}）{m.group(2)}" if re.search(r"[\u4e00-\u9fff]", m.group(2)) else \
+        return f"\n（{m.group(1)}）{m.group(2)}" if has_cjk(m.group(2)) else \
             f"\n({m.group(1)}) {m.group(2)}"
 
     out = re.sub(r"^[ \t]*[-*+•][ \t]+(.*)$", bullet, body, flags=re.M)

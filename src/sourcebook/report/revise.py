@@ -14,6 +14,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sourcebook.report.checks import count_units
 from sourcebook.report.citations import (
     CitedSentence,
     ResolveLog,
@@ -26,8 +27,8 @@ from sourcebook.report.citations import (
 )
 from sourcebook.report.evidence import EvidenceItem, SectionEvidence, usable
 from sourcebook.report.extractive import ExtractiveWriter, with_marker
-from sourcebook.report.plan import count_units
-from sourcebook.report.support import SUPPORT_THRESHOLD, has_cjk, support_scores
+from sourcebook.report.prose import has_cjk
+from sourcebook.report.support import SUPPORT_THRESHOLD, support_scores
 from sourcebook.report.types import CheckResult, Draft, DraftSection, Requirements
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from sourcebook.report.prose import CJK
+
 # Measured on tests/data/support_labelled.jsonl (50 pairs: 25 supported / 25 not, 26 zh + 24 en) by
 # tests/test_report_support.py: accuracy 0.94 at 0.66, the middle of the best plateau (0.64–0.68) of a
 # 0.50–0.80 grid; the misses are low-overlap paraphrases and same-topic sentences with changed facts.
@@ -30,8 +32,7 @@ LEXICAL_WEIGHT = 0.6
 VERBATIM = 0.95
 _COS_LOW, _COS_HIGH = 0.72, 0.92
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_CJK_RUN = re.compile(CJK.pattern + "+")
 _WORD = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 _STOP = frozenset(
@@ -140,11 +141,3 @@ def support_score(sentence: str, passage: str, passage_key: str | None = None) -
     """Support score of one sentence against one passage."""
     keys = [passage_key] if passage_key else None
     return support_scores([(sentence, passage)], keys)[0]
-
-
-def is_supported(score: float) -> bool:
-    return score >= SUPPORT_THRESHOLD
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
