@@ -348,14 +348,16 @@ def passage_ids_in_answer(text: str) -> list[str]:
 # entry points
 # ---------------------------------------------------------------------------------------------------------
 @contextmanager
-def _registry(store: Any, settings: Any, registry: ToolRegistry | None) -> Iterator[ToolRegistry]:
-    """``registry`` as given, or the built-in one of ``store``'s folder (closed afterwards)."""
+def _registry(store: Any, settings: Any, registry: ToolRegistry | None,
+              out_dir: Path | None = None) -> Iterator[ToolRegistry]:
+    """``registry`` as given, or the built-in one of ``store``'s folder (closed afterwards); files the
+    tools write (charts) go to ``out_dir``."""
     if registry is not None:
         yield registry
         return
     from sourcebook.tools.builtin import build_registry
 
-    own = build_registry(store, Path(store.folder), settings)
+    own = build_registry(store, Path(store.folder), settings, out_dir=out_dir)
     try:
         yield own
     finally:
@@ -372,7 +374,7 @@ def run_agent(
     **kwargs: Any,
 ) -> AgentResult:
     """Run the agent over ``store`` for ``request``, recording into ``run_dir``."""
-    with _registry(store, settings, registry) as reg:
+    with _registry(store, settings, registry, Path(run_dir.path) / "evidence") as reg:
         return AgentLoop(client, reg, store, request, run_dir, **kwargs).run()
 
 
@@ -406,7 +408,7 @@ def resume(
     kwargs.setdefault("max_turns", start.get("max_turns", 20))
     kwargs.setdefault("max_tokens", start.get("max_tokens"))
     kwargs.setdefault("keep_last", start.get("keep_last", 4))
-    with _registry(store, settings, registry) as reg:
+    with _registry(store, settings, registry, Path(rd.path) / "evidence") as reg:
         loop = AgentLoop(client, reg, store, start["request"], rd, system=start["system"],
                          replay=Replay.from_events(events), **kwargs)
         return loop.run()

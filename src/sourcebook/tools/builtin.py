@@ -1,6 +1,7 @@
 """The built-in tool servers, under the names existing prompts and models know:
 
-``tool-rag``, ``tool-reader``, ``tool-video-enhanced``, ``tool-audio``, ``tool-vqa``, ``tool-reasoning`` — plus
+``tool-rag``, ``tool-reader``, ``tool-video-enhanced``, ``tool-audio``, ``tool-vqa``, ``tool-python``,
+``tool-reasoning`` — plus
 any external MCP servers configured in ``settings.mcp_servers`` (mounted lazily under their own names).
 """
 
@@ -146,8 +147,10 @@ class ReasoningTool:
 
 
 def build_registry(store: Any, folder: Path | None = None, settings: Any = None,
-                   mount_external: bool = True) -> ToolRegistry:
-    """Registry with every built-in server available here (media servers only when their code imports)."""
+                   mount_external: bool = True, out_dir: Path | None = None) -> ToolRegistry:
+    """Registry with every built-in server available here (media servers only when their code imports).
+
+    ``out_dir`` is where ``tool-python`` writes (charts, files); a temporary directory when not given."""
     folder = Path(folder if folder is not None else store.folder)
     reg = ToolRegistry()
     rag = RagTools(store)
@@ -169,6 +172,9 @@ def build_registry(store: Any, folder: Path | None = None, settings: Any = None,
             reg.add(media.audio_transcription, "tool-audio", timeout_s=TIMEOUTS["tool-audio"])
         if hasattr(mod, "image_describe"):
             reg.add(media.image_understanding, "tool-vqa", timeout_s=TIMEOUTS["tool-vqa"])
+    from sourcebook.tools.python_tool import add_python_tool
+
+    add_python_tool(reg, folder, store, out_dir)
     if settings is not None and getattr(settings.llm, "reasoning_model", ""):
         reg.add(ReasoningTool(settings).reasoning, "tool-reasoning", timeout_s=TIMEOUTS["tool-reasoning"])
     if mount_external and settings is not None and getattr(settings, "mcp_servers", None):
