@@ -8,7 +8,7 @@ from typing import Any
 # Source kinds, as detected by ingest/detect.py
 KINDS = (
     "pdf", "pptx", "docx", "sheet", "csv", "text", "html", "json", "corpus",
-    "image", "video", "audio", "archive", "legacy", "unknown",
+    "image", "video", "audio", "archive", "legacy", "unknown", "figure",
 )
 
 # Source statuses written by ingest

@@ -247,6 +247,7 @@ def sheet_passages(name: str, raw_rows: list[list[Any]], ctx: ExtractContext, ti
     for chunk in pack_blocks(groups):
         yield PassageDraft(text=chunk, locator=f"{name} (profile)", loc={"sheet": name, "profile": True},
                            title=title or name)
+    yield from _facts(name, header, raw_data, data, row0, col0, [p.dtype for p in profiles], title)
 
     # column blocks: leading text columns are labels repeated in every block
     keys: list[int] = []
@@ -304,6 +305,18 @@ def sheet_passages(name: str, raw_rows: list[list[Any]], ctx: ExtractContext, ti
             if end == start:
                 break
             start = end
+
+
+def _facts(name: str, header: list[str], raw: list[list[Any]], texts: list[list[str]], row0: int, col0: int,
+           dtypes: list[str], title: str) -> Iterator[PassageDraft]:
+    """The computed-facts passage of a table (see ``sheet_facts``), with its default chart's data in ``loc``."""
+    from sourcebook.ingest.sheet_facts import Table, facts_text, table_facts
+
+    facts, chart = table_facts(Table(name, header, raw, texts, row0, col0, dtypes))
+    if facts:
+        yield PassageDraft(text=facts_text(facts), locator=f"{name} (facts)",
+                           loc={"sheet": name, "facts": [f.to_dict() for f in facts], "chart": chart},
+                           title=title or name)
 
 
 def _ranges(cols: list[int], col0: int, r0: int, r1: int) -> str:
@@ -402,6 +415,9 @@ def extract_sheet(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
         raise ExtractionError("workbook has no sheets", status="empty")
 
 
+extract_sheet.variant = lambda: "facts-1"  # type: ignore[attr-defined]  # tables now carry computed facts
+
+
 def sniff_dialect(sample: str, suffix: str) -> str:
     """Guess the CSV delimiter from a sample (tab for .tsv)."""
     if suffix == ".tsv":
@@ -445,3 +461,6 @@ def extract_csv(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     name = path.stem
     _record(ctx, name, rows)
     yield from sheet_passages(name, rows, ctx)
+
+
+extract_csv.variant = lambda: "facts-1"  # type: ignore[attr-defined]

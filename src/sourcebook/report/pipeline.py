@@ -96,8 +96,21 @@ def _put_notes(draft: Draft) -> None:
             first.body = f"{note}\n\n{first.body}".strip()
 
 
+def _data_and_figures(draft: Draft, evidence: list[SectionEvidence], store: Any, run_dir: Path,
+                      agent_result: Any) -> None:
+    """Computed facts and default charts of the data tables (extractive drafts), and the agent's charts."""
+    from sourcebook.report.figures import add_data_facts, place_figures
+
+    if draft.extractive:
+        add_data_facts(draft, evidence, store, run_dir)
+    place_figures(draft, evidence, store, _agent_passage_ids(agent_result))
+
+
 def _render(draft: Draft, store: Any, run_dir: Path, req: Requirements) -> dict[str, Path]:
+    from sourcebook.report.figures import attach_figures
     from sourcebook.report.render import render_report
+
+    attach_figures(draft, store)
 
     res = render_report(draft, store.get_passage, run_dir, list(FORMATS), req=req)
     return dict(res.paths)
@@ -177,6 +190,7 @@ def build_report(store: Any, request: str, settings: Any = None, run_dir: Path |
 
     reviser = Reviser(draft, req, store, evidence, extractive, llm=llm, max_rounds=max_rounds)
     reviser.run()
+    _data_and_figures(draft, evidence, store, run_dir, agent_result)
 
     the_ext = _FORMAT_EXT.get(req.format, "md")
     paths = _render(draft, store, run_dir, req)

@@ -39,7 +39,7 @@ def caption_of(summary: str, path: Path) -> str:
 
 def figure_passage_text(number: int, caption: str, summary: str, inputs: list[dict[str, Any]], code: str) -> str:
     """The passage text: caption, data read, what is plotted, and the code."""
-    lines = [f"Figure {number}: {caption}."]
+    lines = [f"图{number}：{caption}。", f"Figure {number}: {caption}."]
     if inputs:
         lines.append(f"Data: {inputs_text(inputs)}.")
     if summary:
