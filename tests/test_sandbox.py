@@ -209,3 +209,19 @@ def test_chinese_chart_reads_back_with_ocr(box):
     text = ocr_text(Path(box.out_dir) / "zh.png").replace(" ", "")
     for words in ("各城市确诊病例", "城市名称", "北京", "上海"):
         assert words in text, f"{words!r} not read back from the chart (OCR: {text!r})"
+
+
+@needs_bwrap
+@pytest.mark.skipif(os.getuid() != 0, reason="only root runs the worker as another user")
+def test_unreadable_task_files_are_named(tmp_path):
+    data = _data(tmp_path)
+    secret = data / "private.csv"
+    secret.write_text("a\n1\n", encoding="utf-8")
+    secret.chmod(0o600)
+    sb = PythonSandbox(data, tmp_path / "out", LIMITS)
+    try:
+        assert sb.warnings == ["private.csv: not readable by the sandbox user (mode 600)"]
+        r = sb.run(f"open('{sb.data_path}/private.csv').read()")
+        assert not r.ok and "PermissionError" in r.error
+    finally:
+        sb.close()

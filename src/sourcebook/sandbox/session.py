@@ -93,6 +93,7 @@ class PythonSandbox:
         self.plan = self._plan()
         self.isolation = self.plan.level
         self.description = self.plan.description
+        self.warnings = self._unreadable()
         if self.isolation != BUBBLEWRAP:
             log.warning("Python sandbox: %s", self.description)
         self._proc: subprocess.Popen[bytes] | None = None
@@ -108,8 +109,9 @@ class PythonSandbox:
         if self.problem is None:
             config = {"data_dir": "/data", "out_dir": "/output", "tmp_dir": "/tmp",
                       "max_output_chars": self.limits.max_output_chars, "drop_uid": NOBODY if root else None}
-            if root:
+            if root:  # the worker runs as nobody; bwrap itself (root without capabilities) must enter it too
                 os.chown(self.out_dir, NOBODY, NOBODY)
+                self.out_dir.chmod(0o755)
             return bwrap_plan(self.python, self.data_dir, self.out_dir, self.limits.tmp_mb, json.dumps(config))
         config = {"data_dir": str(self.data_dir), "out_dir": str(self.out_dir), "tmp_dir": str(self._tmp),
                   "max_output_chars": self.limits.max_output_chars, "drop_uid": None}
@@ -117,6 +119,18 @@ class PythonSandbox:
         if root:
             plan.notes.append("runs as root: the process limit does not apply")
         return plan
+
+    def _unreadable(self) -> list[str]:
+        """Task files the sandbox user (nobody, when started as root) will not be able to read."""
+        if not (self.isolation == "bubblewrap" and os.getuid() == 0):
+            return []
+        out = []
+        for p in [self.data_dir, *sorted(self.data_dir.rglob("*"))[:2000]]:
+            need = 0o005 if p.is_dir() else 0o004
+            if (p.stat().st_mode & need) != need:
+                rel = p.relative_to(self.data_dir).as_posix() or "."
+                out.append(f"{rel}: not readable by the sandbox user (mode {p.stat().st_mode & 0o777:o})")
+        return out[:20]
 
     @property
     def data_path(self) -> str:

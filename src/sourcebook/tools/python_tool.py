@@ -71,6 +71,8 @@ class PythonTool:
         parts = [res.text()]
         if sb.isolation != "bubblewrap" and sb.calls == 1:
             parts.insert(0, f"[{sb.description}]")
+        if sb.warnings and sb.calls == 1:
+            parts.insert(0, "[task files the code cannot read: " + "; ".join(sb.warnings) + "]")
         for fig in res.figures:
             path = Path(fig["path"])
             if not path.is_file():
