@@ -22,7 +22,7 @@ MAX_POINTS = 400        # points kept for the default chart
 MAX_PLAIN_COLS = 8      # numeric columns described in a plain table
 _PREFERRED = re.compile(r"close|收盘|confirm|确诊|case|death|死亡|total|总|value|amount|sales|销售|price|价格|"
                         r"stress|压力|count|数量", re.I)
-_NOT_MEASURE = re.compile(r"^(lat|long|lon|latitude|longitude|id|编号|序号|year|年份|month|月份|index|no\.?)$", re.I)
+_NOT_MEASURE = re.compile(r"^(lat|long|lon|latitude|longitude|纬度|经度|id|编号|序号|year|年份|month|月份|index|no\.?)$", re.I)
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F]")
 
 
@@ -141,7 +141,7 @@ def long_series(t: Table) -> tuple[list[Fact], dict[str, Any] | None]:
                     sums[d] = sums.get(d, 0.0) + v
             pts = [(d, v, f"sum of {t.column_range(j)} rows dated {day(d)}") for d, v in sorted(sums.items())]
             how_zh, how_en = "（按日期合计）", " (summed per date)"
-        if len(pts) < 3:
+        if len(pts) < 3 or len({v for _, v, _ in pts}) < 2:
             continue
         first, last = pts[0], pts[-1]
         hi = max(pts, key=lambda p: p[1])
@@ -252,7 +252,8 @@ def plain_table(t: Table) -> tuple[list[Fact], dict[str, Any] | None]:
         if dtp != "text":
             continue
         counts = Counter(t.texts[k][j] for k in range(n) if t.texts[k][j])
-        if not 2 <= len(counts) <= 30 or sum(counts.values()) < 5:
+        if not 2 <= len(counts) <= 30 or sum(counts.values()) < 5 or counts.most_common(1)[0][1] < 2 \
+                or len(counts) > 0.5 * sum(counts.values()):
             continue
         top = counts.most_common(3)
         name = short(t.header[j])

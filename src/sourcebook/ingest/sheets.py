@@ -247,7 +247,6 @@ def sheet_passages(name: str, raw_rows: list[list[Any]], ctx: ExtractContext, ti
     for chunk in pack_blocks(groups):
         yield PassageDraft(text=chunk, locator=f"{name} (profile)", loc={"sheet": name, "profile": True},
                            title=title or name)
-    yield from _facts(name, header, raw_data, data, row0, col0, [p.dtype for p in profiles], title)
 
     # column blocks: leading text columns are labels repeated in every block
     keys: list[int] = []
@@ -305,6 +304,7 @@ def sheet_passages(name: str, raw_rows: list[list[Any]], ctx: ExtractContext, ti
             if end == start:
                 break
             start = end
+    yield from _facts(name, header, raw_data, data, row0, col0, [p.dtype for p in profiles], title)
 
 
 def _facts(name: str, header: list[str], raw: list[list[Any]], texts: list[list[str]], row0: int, col0: int,
@@ -315,7 +315,8 @@ def _facts(name: str, header: list[str], raw: list[list[Any]], texts: list[list[
     facts, chart = table_facts(Table(name, header, raw, texts, row0, col0, dtypes))
     if facts:
         yield PassageDraft(text=facts_text(facts), locator=f"{name} (facts)",
-                           loc={"sheet": name, "facts": [f.to_dict() for f in facts], "chart": chart},
+                           loc={"sheet": name, "profile": True, "facts": [f.to_dict() for f in facts],
+                                "chart": chart},
                            title=title or name)
 
 
