@@ -71,3 +71,37 @@ def test_data_task_report_has_computed_facts_and_charts(task, tmp_path):
     assert "![" in md and "](figures/" in md or "](evidence/" in md
     assert "<figure><img src=\"data:image/png;base64," in html
     assert any(DATA[task][0] in cap for cap in re.findall(r"<figcaption>(.*?)</figcaption>", html))
+
+
+def test_scripted_llm_run_charts_a_task_file(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sourcebook.cli import app
+    from sourcebook.llm.scripted import ScriptedServer
+
+    monkeypatch.setenv("SOURCEBOOK_SEARCH__DENSE", "false")
+    monkeypatch.setenv("SOURCEBOOK_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "010"
+    folder.mkdir()
+    for name in DATA["010"]:
+        shutil.copy(ANCHORS / "010" / name, folder / name)
+    for p in (tmp_path, folder):
+        p.chmod(0o755)
+    code = ("import pandas as pd, matplotlib.pyplot as plt\n"
+            "df = pd.read_excel(f'{DATA_DIR}/yahoo_data.xlsx', sheet_name='Sheet1', parse_dates=['Date'])\n"
+            "df = df.sort_values('Date')\nfig, ax = plt.subplots()\n"
+            "ax.plot(df['Date'], df['Close*'], label='收盘价')\nax.set_title('收盘价走势 2018-2023')\n"
+            "fig.savefig('close.png')\nround(float(df['Close*'].max()), 2)")
+    turns = [{"tool_calls": [{"server": "tool-python", "name": "run_python_code", "arguments": {"code": code}}]},
+             {"text": "收盘价在2022年初达到最高。"}]
+    with ScriptedServer(turns) as srv:
+        res = CliRunner().invoke(app, ["run", str(folder), "写一份Yahoo金融数据趋势分析报告，约800字。", "--model",
+                                       "scripted", "--base-url", srv.openai_base_url, "--runs-dir",
+                                       str(tmp_path / "runs")])
+    assert res.exit_code == 0, res.output
+    run_dir = Path(res.stdout.strip().splitlines()[-1])
+    assert "value: 36799.65" in (run_dir / "trace.jsonl").read_text(encoding="utf-8")
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    caption = next(line for line in md.splitlines() if line.startswith("![") and "close.png" in line)
+    assert "收盘价走势" in caption and "yahoo_data.xlsx [Sheet1]" in caption and "Close*" in caption
+    assert (run_dir / "evidence" / "close.png").is_file()

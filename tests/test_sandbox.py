@@ -225,3 +225,15 @@ def test_unreadable_task_files_are_named(tmp_path):
         assert not r.ok and "PermissionError" in r.error
     finally:
         sb.close()
+
+
+def test_cpu_seconds_are_limited(tmp_path):
+    data = _data(tmp_path)
+    limits = Limits(cpu_s=4, memory_mb=1536, processes=24, file_mb=8, tmp_mb=32, timeout_s=60.0)
+    sb = PythonSandbox(data, tmp_path / "out", limits)
+    try:
+        r = sb.run("while True:\n    pass")
+        assert not r.ok and "CPU time limit" in r.error and "restarted" in r.error
+        assert sb.run("6 * 7").value == "42"
+    finally:
+        sb.close()

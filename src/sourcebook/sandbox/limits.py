@@ -22,20 +22,20 @@ class Limits:
     timeout_s: float = 120.0
     max_output_chars: int = 20_000
 
-    def rlimits(self) -> list[tuple[int, int]]:
-        """(resource, value) pairs, soft = hard."""
+    def rlimits(self) -> list[tuple[int, int, int]]:
+        """(resource, soft, hard); the CPU limit signals SIGXCPU a second before the hard SIGKILL."""
         return [
-            (resource.RLIMIT_CPU, self.cpu_s),
-            (resource.RLIMIT_AS, self.memory_mb * MB),
-            (resource.RLIMIT_NPROC, self.processes),
-            (resource.RLIMIT_FSIZE, self.file_mb * MB),
-            (resource.RLIMIT_CORE, 0),
+            (resource.RLIMIT_CPU, self.cpu_s, self.cpu_s + 1),
+            (resource.RLIMIT_AS, self.memory_mb * MB, self.memory_mb * MB),
+            (resource.RLIMIT_NPROC, self.processes, self.processes),
+            (resource.RLIMIT_FSIZE, self.file_mb * MB, self.file_mb * MB),
+            (resource.RLIMIT_CORE, 0, 0),
         ]
 
     def apply(self) -> None:
         """Set the limits on the current process (call in the child, before exec)."""
-        for res, value in self.rlimits():
-            resource.setrlimit(res, (value, value))
+        for res, soft, hard in self.rlimits():
+            resource.setrlimit(res, (soft, hard))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

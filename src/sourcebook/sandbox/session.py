@@ -263,8 +263,13 @@ class PythonSandbox:
     def _death(self, why: str) -> str:
         if why.startswith("exit "):
             code = int(why.split()[1])
+            if code > 128 and self.isolation == BUBBLEWRAP:  # bwrap reports its child's signal as 128 + n
+                code = 128 - code
             if code < 0:
-                name = signal.Signals(-code).name
+                try:
+                    name = signal.Signals(-code).name
+                except ValueError:
+                    name = f"signal {-code}"
                 hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed, e.g. out of memory)",
                         "SIGXFSZ": " (file size limit)"}.get(name, "")
                 return f"the Python worker died with {name}{hint}"
