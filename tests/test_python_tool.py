@@ -58,10 +58,15 @@ def test_registry_call_registers_the_chart_as_a_figure_passage(tmp_path, monkeyp
         assert p.loc["code"] == CHART_CODE and "max 184 at 2023-12-01" in p.text
         bad = reg.call("tool-python", "run_python_code", {"code": "1/0"})
         assert bad.ok and "ZeroDivisionError" in bad.text  # the code's error is the tool's text
+        # a chart swapped for a link after saving is not read by the host
+        swap = ("import os\nfig, ax = plt.subplots()\nfig.savefig('swap.png')\nos.remove('swap.png')\n"
+                "os.symlink('/usr/lib/os-release', 'swap.png')")  # visible inside and outside
+        linked = reg.call("tool-python", "run_python_code", {"code": swap})
+        assert linked.ok and linked.passage_ids == [] and "not registered as a figure" in linked.text
         empty = reg.call("tool-python", "run_python_code", {"code": "  "})
         assert not empty.ok and "empty" in empty.text
     record = json.loads((out / "sandbox.json").read_text(encoding="utf-8"))
-    assert record["isolation"] in ("bubblewrap", "reduced") and record["calls"] == 2
+    assert record["isolation"] in ("bubblewrap", "reduced") and record["calls"] == 3
     assert record["figures"] == [pid]
 
 

@@ -75,7 +75,8 @@ class PythonTool:
             parts.insert(0, "[task files the code cannot read: " + "; ".join(sb.warnings) + "]")
         for fig in res.figures:
             path = Path(fig["path"])
-            if not path.is_file():
+            if not _inside(path, self.out_dir):
+                parts.append(f"{path}: not registered as a figure (a link or outside the output directory)")
                 continue
             if self.store is not None:
                 p = register_figure(self.store, path, fig.get("summary", ""), fig.get("code", ""),
@@ -104,6 +105,15 @@ class PythonTool:
                 self._record()
                 self._sandbox.close()
                 self._sandbox = None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """A regular file inside ``root`` that is not a symbolic link (the host will read and embed it)."""
+    try:
+        return (not path.is_symlink() and path.is_file()
+                and path.resolve().is_relative_to(Path(root).resolve()))
+    except OSError:
+        return False
 
 
 def add_python_tool(reg: Any, folder: Path, store: Any = None, out_dir: Path | None = None,
