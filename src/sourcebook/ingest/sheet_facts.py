@@ -161,7 +161,8 @@ def long_series(t: Table) -> tuple[list[Fact], dict[str, Any] | None]:
         if chart is None:
             points = [(day(d), v) for d, v, _ in pts]
             keep = {pts.index(hi), pts.index(lo)}
-            chart = {"type": "line", "title": f"{t.name}: {name}", "x": col_d, "y": name,
+            chart = {"type": "line", "title": f"{t.name}: {name}", "title_zh": f"{t.name}：{name}走势",
+                     "x": col_d, "y": name,
                      "points": _downsample(points, keep), "cells": f"{t.column_range(jd)}, {t.column_range(j)}",
                      "columns": [t.header[jd], t.header[j]]}
     return (facts, chart) if len(facts) > 1 else ([], None)
@@ -215,7 +216,8 @@ def wide_series(t: Table) -> tuple[list[Fact], dict[str, Any] | None]:
                               ",".join(t.cell(j1, k) for _, k in last)))
     points = [(day(d), s) for d, s, _ in totals]
     daily = [(day(totals[i][0]), totals[i][1] - totals[i - 1][1]) for i in range(1, len(totals))]
-    chart = {"type": "line", "title": f"{t.name}: total per date", "x": "date", "y": "total",
+    chart = {"type": "line", "title": f"{t.name}: total per date", "title_zh": f"{t.name}：各日期合计",
+             "x": "date", "y": "total", "x_zh": "日期", "y_zh": "合计",
              "points": _downsample(points, {totals.index(hi)}), "cells": f"{r0} … {r1} (column sums)",
              "columns": [f"{t.header[j0]} … {t.header[j1]}"],
              "daily": _downsample(daily, {i - 1})}
@@ -265,12 +267,14 @@ def plain_table(t: Table) -> tuple[list[Fact], dict[str, Any] | None]:
         cats.append((name, counts.most_common(12), rng, t.header[j]))
     chart = None
     if len(means) >= 2:
-        chart = {"type": "bar", "title": f"{t.name}: mean per column", "x": "column", "y": "mean",
+        chart = {"type": "bar", "title": f"{t.name}: mean per column", "title_zh": f"{t.name}：各列平均值",
+                 "x": "column", "y": "mean", "x_zh": "列", "y_zh": "平均值",
                  "points": [(name, round(m, 4)) for name, m in means], "cells": "column ranges as stated",
                  "columns": [t.header[j] for j in _measures(t, set())[:MAX_PLAIN_COLS]]}
     elif cats:
         name, top, rng, col = cats[0]
-        chart = {"type": "bar", "title": f"{t.name}: {name}", "x": name, "y": "rows",
+        chart = {"type": "bar", "title": f"{t.name}: {name}", "title_zh": f"{t.name}：{name}分布",
+                 "x": name, "y": "rows", "y_zh": "行数",
                  "points": [(v, c) for v, c in top], "cells": rng, "columns": [col]}
     return facts, chart
 

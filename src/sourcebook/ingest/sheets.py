@@ -416,7 +416,7 @@ def extract_sheet(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
         raise ExtractionError("workbook has no sheets", status="empty")
 
 
-extract_sheet.variant = lambda: "facts-1"  # type: ignore[attr-defined]  # tables now carry computed facts
+extract_sheet.variant = lambda: "facts-2"  # type: ignore[attr-defined]  # tables now carry computed facts
 
 
 def sniff_dialect(sample: str, suffix: str) -> str:
@@ -464,4 +464,4 @@ def extract_csv(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     yield from sheet_passages(name, rows, ctx)
 
 
-extract_csv.variant = lambda: "facts-1"  # type: ignore[attr-defined]
+extract_csv.variant = lambda: "facts-2"  # type: ignore[attr-defined]

@@ -62,6 +62,13 @@ def _rc() -> dict[str, Any]:
             "font.sans-serif": [n for n in CJK_FONTS if n in names] + ["DejaVu Sans"]}
 
 
+def localized(spec: dict[str, Any], zh: bool) -> dict[str, Any]:
+    """The chart spec with its Chinese title and axis names when the report is in Chinese."""
+    if not zh:
+        return spec
+    return dict(spec, **{k: spec[f"{k}_zh"] for k in ("title", "x", "y") if spec.get(f"{k}_zh")})
+
+
 def draw_chart(spec: dict[str, Any], path: Path) -> str:
     """Draw a default chart (``line`` over dates or ``bar`` per label) to ``path``; returns a text summary of
     what it plots."""
@@ -82,12 +89,15 @@ def draw_chart(spec: dict[str, Any], path: Path) -> str:
                 ax.plot(xs, [y for _, y in pts], color="#1a5fb4")
                 ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
             else:
-                labels = [x if len(x) <= 18 else x[:17] + "…" for x, _ in pts]
-                ax.bar(range(len(pts)), [y for _, y in pts], color="#1a5fb4")
-                ax.set_xticks(range(len(pts)), labels, rotation=30, ha="right", fontsize=8)
+                labels = [x if len(x) <= 40 else x[:39] + "…" for x, _ in pts]
+                bars = ax.barh(range(len(pts)), [y for _, y in pts], color="#1a5fb4")
+                ax.set_yticks(range(len(pts)), labels, fontsize=8)
+                ax.invert_yaxis()
+                ax.bar_label(bars, fmt="%g", fontsize=8)
             ax.set_title(spec["title"])
-            ax.set_xlabel(spec.get("x", ""))
-            ax.set_ylabel(spec.get("y", ""))
+            horizontal = spec["type"] != "line"
+            ax.set_xlabel(spec.get("y" if horizontal else "x", ""))
+            ax.set_ylabel(spec.get("x" if horizontal else "y", ""))
             ax.grid(alpha=0.3)
             fig.tight_layout()
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,6 +136,7 @@ def add_data_facts(draft: Draft, evidence: list[SectionEvidence], store: Any, ou
             spec = p.loc.get("chart")
             if not spec or not spec.get("points"):
                 continue
+            spec = localized(spec, zh)
             stem = Path(src.path).stem + (f"-{p.loc.get('sheet', '')}" if src.kind == "sheet" else "")
             stem = re.sub(r"[^\w.-]+", "_", stem)[:60]
             png = Path(out_dir) / "evidence" / f"chart-{stem}.png"
