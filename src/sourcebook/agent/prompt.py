@@ -17,6 +17,9 @@ When you have gathered enough evidence, reply WITHOUT a tool call with your fina
 request asks for, in the request's language, with each claim followed by its source label \
 (e.g. [report.pdf, p. 3]) or passage id in the form [@<passage_id>]."""
 
+DATA_RULE = ("For data files (CSV, Excel) compute the figures you state with run_python_code instead of copying "
+             "rows, and save a chart when it helps; cite the figure passage id it returns like any passage.")
+
 BOXED_RULE = "The request expects a single final answer: end your reply with it inside \\boxed{...}."
 
 EMPTY_NUDGE = ("Your last reply was empty. Continue: call a tool to gather more evidence, or give your final "
@@ -53,6 +56,8 @@ def tool_overview(tools: list[ToolSpec]) -> str:
 def system_prompt(tools: list[ToolSpec], folder_summary: str, request: str) -> str:
     """The system message of a run."""
     parts = [ROLE, "## Tools\n" + (tool_overview(tools) or "(none)")]
+    if any(t.name == "run_python_code" for t in tools):
+        parts.append(DATA_RULE)
     if folder_summary.strip():
         parts.append("## The task folder\n" + folder_summary.strip())
     parts.append("## The request\n" + request.strip())
