@@ -60,6 +60,8 @@ def test_errors_come_back_as_text(box):
     r = box.run("def f(:\n  pass")
     assert not r.ok and "SyntaxError" in r.error
     assert box.run("x + 1").value == "2", "a failed cell keeps the state of the lines that ran"
+    r = box.run("import sys\nsys.exit(3)")
+    assert not r.ok and "SystemExit: 3" in r.error and box.run("x").value == "1"
 
 
 def test_saved_chart_has_provenance(box):

@@ -300,9 +300,7 @@ class Worker:
                     value = repr(result)
                     if len(value) > self.limit:
                         value = value[: self.limit] + f"…[value truncated: {len(value) - self.limit} more]"
-        except BaseException as exc:  # noqa: BLE001 - every failure goes back as text
-            if isinstance(exc, KeyboardInterrupt | SystemExit) and not isinstance(exc, SystemExit):
-                raise
+        except BaseException as exc:  # noqa: BLE001 - every failure (sys.exit() included) goes back as text
             tb = exc.__traceback__
             while tb is not None and tb.tb_frame.f_code.co_filename != name:
                 tb = tb.tb_next
