@@ -155,6 +155,7 @@ _PLUGINS = (
     "sourcebook.agent.cli",
     "sourcebook.tools.mcp_server",
     "sourcebook.media.cli",
+    "sourcebook.bench.cli",
 )
 
 
