@@ -99,6 +99,7 @@ def run_suite(tasks: list[BenchTask], results: Path, identity: Identity, executo
         if record is None or problem:
             record = {**(record or {}), "task": task, "status": "timeout" if problem and problem.startswith("timeout") else "error",
                       "error": problem or "the worker left no result", "model": identity.model}
+        if problem or read_record(staging) is None:
             write_record(staging, record)
         final = runs / task
         if final.exists():
