@@ -42,7 +42,8 @@ def main() -> None:
     os.environ["SOURCEBOOK_CACHE_DIR"] = str(cache)
     settings = get_settings(cache_dir=cache)
     suite = load_suite(ANCHORS / "query.jsonl", ANCHORS, parse_task_list(args.tasks))
-    print(f"{len(suite)} tasks, cache {cache}, {os.cpu_count()} CPUs", flush=True)
+    print(f"{len(suite)} tasks, cache {cache}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
+          flush=True)
 
     t0 = time.perf_counter()
     ref = run_suite(suite, work / "warm", Identity(), LocalExecutor(workers=2), settings)
@@ -65,7 +66,7 @@ def main() -> None:
             sys.exit(f"{name} with {workers} workers scored differently: {diff['tasks']}")
         t = res.scorecard["totals"]
         rows.append((name, workers, wall, t["wall_s"], t["ok"], t["tasks"]))
-        print(f"{name:<6} {workers} worker(s): {wall:6.1f} s", flush=True)
+        print(f"{name:<6} {workers} worker(s): {wall:6.1f} s (load average {os.getloadavg()[0]:.1f})", flush=True)
 
     print()
     print("| executor | workers | suite wall time (s) | sum of task times (s) | tasks ok |")

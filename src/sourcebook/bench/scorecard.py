@@ -81,6 +81,10 @@ def _flag(v: Any) -> str:
     return {True: "✓", False: "✗", None: "—"}.get(v, str(v)) if isinstance(v, bool) or v is None else str(v)
 
 
+def _v(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
 def _claims_text(c: Any) -> str:
     return "/".join(str(c[k]) for k in VERDICTS) if isinstance(c, dict) else "unmeasured"
 
