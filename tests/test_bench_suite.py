@@ -199,3 +199,21 @@ def test_scripted_llm_suite_end_to_end_with_token_totals(tmp_path):
         assert any(e["type"] == "tool" and e["name"] == "rag_search" for e in events)
         assert (run / "answer.md").is_file()
         assert json.loads((run / "bench.json").read_text())["usage"]["total_tokens"] == rows[task]["tokens"]["total"]
+
+
+def test_rescoring_a_results_dir_gives_the_runs_numbers(local_suite, tmp_path):
+    from sourcebook.bench.rescore import rescore
+
+    _q, cache, res = local_suite
+    card = rescore(res.results, settings=get_settings(cache_dir=cache))
+    rows = {r["task"]: r for r in card["tasks"]}
+    assert set(rows) == {"a", "b"}  # the task without a report is not scored again
+    for row in res.scorecard["tasks"]:
+        if row["status"] != "ok":
+            continue
+        again = rows[row["task"]]
+        assert again["length"] == row["length"]
+        assert again["near_empty"] == row["near_empty"]
+        assert again["sections"]["present"] == row["sections"]["present"]
+        # numbered references resolved against the folder agree with the pipeline's passage-id check
+        assert again["citations_resolvable"]["passed"] is row["citations_resolvable"]["passed"] is True
