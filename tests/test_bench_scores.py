@@ -120,6 +120,12 @@ def test_score_reads_compliance_and_marks_missing_grounding_unmeasured():
     row = score_compliance(comp, {})
     assert row["claims"] == {"quoted": 2, "supported": 5, "contradicted": 1, "unsupported": 3}
     assert row["off_topic_share"] == 0.5
+    comp["section_relevance"] = {"引言": 1.0, "现状": 0.5, "建议": 0.0}  # title → on-topic share
+    del comp["claims"]
+    comp["claim_counts"] = {"quoted": 1, "supported": 0, "contradicted": 0, "unsupported": 4}
+    row = score_compliance(comp, {})
+    assert row["off_topic_share"] == 0.5
+    assert row["claims"] == {"quoted": 1, "supported": 0, "contradicted": 0, "unsupported": 4}
 
 
 LONG_ZH = "城市交通的现状值得关注，新能源汽车销量持续增长。" * 120

@@ -76,14 +76,19 @@ def _trace_stats(path: Path) -> dict[str, int]:
 
 
 def _claims(comp: dict[str, Any]) -> dict[str, int] | str:
-    claims = comp.get("claims")
-    if isinstance(claims, dict) and any(k in claims for k in VERDICTS):
-        return {k: int(claims.get(k, 0) or 0) for k in VERDICTS}
+    """Claims per verdict: ``claims`` (a run's compliance) or ``claim_counts`` (``sourcebook check``)."""
+    for key in ("claims", "claim_counts"):
+        claims = comp.get(key)
+        if isinstance(claims, dict) and any(k in claims for k in VERDICTS):
+            return {k: int(claims.get(k, 0) or 0) for k in VERDICTS}
     return UNMEASURED
 
 
 def _off_topic(comp: dict[str, Any]) -> float | str:
+    """Off-topic share: 1 − the mean on-topic share of the sections (``section_relevance``: title → share)."""
     rel = comp.get("section_relevance")
+    if isinstance(rel, dict) and rel and all(isinstance(v, int | float) for v in rel.values()):
+        return round(1.0 - sum(rel.values()) / len(rel), 4)
     if isinstance(rel, dict):
         if isinstance(rel.get("off_topic_share"), int | float):
             return float(rel["off_topic_share"])

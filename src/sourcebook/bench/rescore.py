@@ -173,8 +173,11 @@ def score_report(rep: StoredReport, settings: Any = None) -> dict[str, Any]:
         if not rep.query:
             raise BenchError(f"{rep.path}: no query for task {rep.task}")
         kwargs: dict[str, Any] = {}
-        if rep.folder is not None and "folder" in inspect.signature(check_file).parameters:
+        params = inspect.signature(check_file).parameters
+        if rep.folder is not None and "folder" in params:
             kwargs["folder"] = rep.folder
+            if "settings" in params:
+                kwargs["settings"] = settings
         comp = check_file(rep.path, rep.query, **kwargs)
         names = {c["name"] for c in comp["checks"]}
         if rep.folder is not None and "citations_resolvable" not in names:
