@@ -229,3 +229,25 @@ def test_request_b_is_parsed_with_a_word_range():
 
     req = parse_request(REQUEST_B)
     assert (req.min_units, req.max_units, req.unit) == (150, 300, "words")
+
+
+def test_score_run_counts_turns_and_tool_errors_from_the_trace_and_tokens_from_run_json(tmp_path):
+    from sourcebook.bench.metrics import score_run
+
+    run = tmp_path / "runs" / "x"
+    run.mkdir(parents=True)
+    (run / "request.json").write_text(json.dumps({"request": REQUEST_A, "task": {"task": "x", "query": REQUEST_A}}))
+    (run / "compliance.json").write_text(json.dumps(_compliance({"length": (True, 600), "not_empty": (True, 600)})))
+    events = [{"type": "turn"}, {"type": "tool", "error": None}, {"type": "tool", "error": "bad args"},
+              {"type": "turn"}, {"type": "llm_error"}]
+    (run / "trace.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n{\"type\": \"tur")  # cut line
+    row = score_run(run)
+    assert row["status"] == "incomplete"  # no bench.json: the run never finished under the bench
+    assert (row["turns"], row["tool_calls"], row["tool_errors"], row["llm_errors"]) == (2, 2, 1, 1)
+    assert row["length"]["min"] == 500 and row["length"]["score"] == 100.0
+    (run / "run.json").write_text(json.dumps({"tokens": {"prompt": 70, "completion": 30, "total": 100},
+                                              "tools": {"tool-rag/rag_search": {"calls": 3, "errors": 2}},
+                                              "turns": 3, "duration_s": 4.5}))
+    row = score_run(run)
+    assert row["tokens"] == {"prompt": 70, "completion": 30, "total": 100}
+    assert (row["turns"], row["tool_errors"], row["wall_s"]) == (3, 2, 4.5)

@@ -181,14 +181,22 @@ def score_run(run_dir: Path) -> dict[str, Any]:
     trace = _trace_stats(run_dir / "trace.jsonl")
     run_json = _json(run_dir / "run.json")
     run_json = run_json if isinstance(run_json, dict) else {}
-    usage = record.get("usage") or run_json.get("usage") or {}
+    # bench.json holds the client's totals (agent and report writer); run.json (when the run wrote one)
+    # counts {prompt, completion, total}
+    usage = record.get("usage") or {}
     prompt, completion = int(usage.get("prompt_tokens", 0) or 0), int(usage.get("completion_tokens", 0) or 0)
+    if not usage and isinstance(run_json.get("tokens"), dict):
+        prompt = int(run_json["tokens"].get("prompt", 0) or 0)
+        completion = int(run_json["tokens"].get("completion", 0) or 0)
+    tools = run_json.get("tools") if isinstance(run_json.get("tools"), dict) else None
+    tool_errors = (sum(int(t.get("errors", 0) or 0) for t in tools.values() if isinstance(t, dict))
+                   if tools else trace["tool_errors"])
     out.update({
-        "turns": record.get("turns", trace["turns"]),
-        "tool_calls": record.get("tool_calls", trace["tool_calls"]),
-        "tool_errors": trace["tool_errors"],
-        "llm_errors": trace["llm_errors"],
-        "wall_s": record.get("wall_s", run_json.get("wall_s")),
+        "turns": record.get("turns", run_json.get("turns", trace["turns"])),
+        "tool_calls": record.get("tool_calls", run_json.get("tool_calls", trace["tool_calls"])),
+        "tool_errors": tool_errors,
+        "llm_errors": run_json.get("llm_errors", trace["llm_errors"]),
+        "wall_s": record.get("wall_s", run_json.get("duration_s")),
         "tokens": {"prompt": prompt, "completion": completion, "total": prompt + completion},
         "cost_usd": record.get("cost_usd", run_json.get("cost_usd")),
     })
