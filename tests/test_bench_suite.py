@@ -41,6 +41,10 @@ def local_suite(tmp_path_factory):
     cache = root / "cache"
     settings = get_settings(cache_dir=cache)
     suite = load_suite(q, q.parent)
+    from sourcebook.ingest.folder import ingest_folder
+
+    for folder in ("a", "b"):  # every passage embedded now: later runs find the same vectors cached
+        ingest_folder(q.parent / folder, settings, dense_all=True)
     shutil.rmtree(q.parent / "gone")  # a task that cannot run must not stop the others
     res = run_suite(suite, root / "results", Identity(), LocalExecutor(workers=2, timeout=300), settings)
     return q, cache, res
