@@ -22,7 +22,7 @@ from sourcebook.bench.runner import run_suite
 from sourcebook.bench.scorecard import compare
 from sourcebook.bench.suite import load_suite
 from sourcebook.config import get_settings
-from tests.benchgen import tree_digest
+from tests.benchgen import start_ray, tree_digest
 
 from .conftest import SHARED
 
@@ -122,7 +122,7 @@ def test_anchor_subset_on_local_ray_cluster_equals_local(anchor_run, tmp_path):
     # both executors therefore run back to back on the same cache.
     local = run_suite(load_suite(QUERIES, ANCHORS, subset), tmp_path / "local", Identity(),
                       LocalExecutor(workers=2, timeout=1200), settings)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    start_ray(ray)
     try:
         res = run_suite(load_suite(QUERIES, ANCHORS, subset), tmp_path / "ray", Identity(),
                         RayExecutor(workers=2, timeout=1200), settings)

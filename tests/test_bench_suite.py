@@ -21,7 +21,7 @@ from sourcebook.bench.runner import run_suite
 from sourcebook.bench.scorecard import compare
 from sourcebook.bench.suite import load_suite
 from sourcebook.config import get_settings
-from tests.benchgen import REQUEST_A, make_suite, tree_digest
+from tests.benchgen import REQUEST_A, make_suite, start_ray, tree_digest
 
 SB = Path(sys.executable).with_name("sourcebook")
 
@@ -139,7 +139,7 @@ def test_same_suite_on_a_local_ray_cluster_equals_local(local_suite, tmp_path):
     from sourcebook.bench.ray_executor import RayExecutor
 
     q, cache, local = local_suite
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    start_ray(ray)
     try:
         res = _run(q, tmp_path / "ray", cache, RayExecutor(workers=2, timeout=300), tasks=["a", "b"])
     finally:

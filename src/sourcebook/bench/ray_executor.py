@@ -83,11 +83,16 @@ class RayExecutor:
                 kwargs["address"] = self.address
             else:
                 kwargs.update(num_cpus=max(self.workers, int(self.options["num_cpus"])), include_dashboard=False)
-            try:
-                ray.init(**{k: v for k, v in kwargs.items() if v is not None})
-            except Exception as e:  # connection refused, bad address, …
-                where = self.address or "a local cluster"
-                raise BenchError(f"cannot start or reach Ray at {where}: {type(e).__name__}: {e}") from e
+            for attempt in (1, 2):  # a loaded machine can miss Ray's fixed 30 s node start-up window once
+                try:
+                    ray.init(**{k: v for k, v in kwargs.items() if v is not None})
+                    break
+                except Exception as e:  # connection refused, bad address, node start-up timeout, …
+                    ray.shutdown()
+                    if attempt == 1 and not self.address and "timed out during startup" in str(e):
+                        continue
+                    where = self.address or "a local cluster"
+                    raise BenchError(f"cannot start or reach Ray at {where}: {type(e).__name__}: {e}") from e
             self.started_here = True
         return ray
 
