@@ -19,7 +19,7 @@ from sourcebook.request import Request, load_request
 
 __all__ = [
     "RunInterrupted", "RunOutcome", "SourcebookError", "InputError", "Request", "load_request", "check_folder",
-    "make_settings", "make_client", "ingest", "search", "report", "run", "resume", "check", "list_runs",
+    "make_settings", "make_client", "ingest", "store_for", "search", "report", "run", "resume", "check", "list_runs",
     "show_run", "open_run",
 ]
 
@@ -100,6 +100,18 @@ def ingest(folder: Path | str, settings: Any = None, progress: ProgressFn | None
         return ingest_folder(folder, settings=settings, progress=progress, dense_all=dense_all)
     except (StoreError, OSError) as e:
         raise SourcebookError(f"{folder}: {e}") from e
+
+
+def store_for(folder: Path | str, settings: Any = None) -> Any:
+    """The evidence store of ``folder`` as it is (ingested first when it holds nothing yet)."""
+    from sourcebook.store import StoreError, open_store
+
+    folder = check_folder(folder)
+    try:
+        store = open_store(folder, settings)
+    except StoreError as e:
+        raise SourcebookError(str(e)) from e
+    return store if store.sources() else ingest(folder, settings).store
 
 
 def search(folder: Path | str, query: str, k: int = 10, kinds: list[str] | None = None, mode: str = "hybrid",
