@@ -94,7 +94,7 @@ def create_app(config: WebConfig) -> FastAPI:
             resp.set_cookie(SESSION_COOKIE, request.state.session, httponly=True, samesite="strict")
         resp.headers["Content-Security-Policy"] = CSP
         resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["Referrer-Policy"] = "same-origin"
         resp.headers["X-Frame-Options"] = "DENY"
         return resp
 
@@ -276,7 +276,7 @@ def create_app(config: WebConfig) -> FastAPI:
             return page(request, "new.html", 413, error=f"the upload is larger than {config.limits.max_bytes:,} "
                         "bytes", form={})
         origin = request.headers.get("origin")
-        if origin and host_of(origin.split("://", 1)[-1].split("/", 1)[0]) != host_of(request.headers.get("host", "")):
+        if origin and origin.split("://", 1)[-1].rstrip("/").lower() != request.headers.get("host", "").lower():
             return page(request, "error.html", 403, message="cross-origin form post refused")
         try:
             form = await request.form(max_files=config.limits.max_files + 1, max_fields=50)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,19 +25,26 @@ def register_cli(app: typer.Typer) -> None:
         """Start, watch and audit runs in a browser."""
         import uvicorn
 
-        from sourcebook import api
-        from sourcebook.web.app import WebConfig, create_app
-        from sourcebook.web.security import is_loopback, make_token
+        from sourcebook.web.app import create_app
 
-        loopback = is_loopback(host)
-        if not loopback and not token:
-            token = make_token()
-        root = Path(runs_dir or api.make_settings().runs_dir).resolve()
-        config = WebConfig(runs_dir=root, token=token, loopback=loopback)
-        shown = f"[{host}]" if ":" in host else host
-        url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-        typer.echo(f"sourcebook web: runs in {root}\nopen {url}", err=True)
-        if token and not os.environ.get("SOURCEBOOK_WEB_TOKEN"):
-            typer.echo("(the token is needed once per browser; set SOURCEBOOK_WEB_TOKEN or --token to fix it)",
-                       err=True)
+        config, url = web_config(host, port, runs_dir, token)
+        typer.echo(f"sourcebook web: runs in {config.runs_dir}\nopen {url}", err=True)
+        if config.token and not token:
+            typer.echo("(a fresh token; give --token or SOURCEBOOK_WEB_TOKEN to keep one)", err=True)
         uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+
+
+def web_config(host: str, port: int, runs_dir: Path | None, token: str | None) -> tuple[Any, str]:
+    """The app configuration and the address to open: loopback hosts need no token, any other host gets
+    ``token`` or a freshly generated one."""
+    from sourcebook import api
+    from sourcebook.web.app import WebConfig
+    from sourcebook.web.security import is_loopback, make_token
+
+    loopback = is_loopback(host)
+    if not loopback and not token:
+        token = make_token()
+    root = Path(runs_dir or api.make_settings().runs_dir).resolve()
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    return WebConfig(runs_dir=root, token=token, loopback=loopback), url
