@@ -166,3 +166,39 @@ def test_xss_and_traversal_attempts_fail_in_the_browser(env, browser, tmp_path: 
             assert "root:" not in page.content()
         assert not dialogs
         ctx.close()
+
+
+def test_timeline_of_a_model_run(env, browser, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from sourcebook.llm.scripted import ScriptedServer
+
+    shots = screenshot_dir(tmp_path_factory)
+    folder = make_task_folder(tmp_path / "src")
+    turns = [{"tool_calls": [{"server": "tool-rag", "name": "rag_search", "arguments": {"query": "<b>储能</b>"}}]},
+             {"tool_calls": [{"server": "tool-reader", "name": "read_file", "arguments": {"path": "absent.pdf"}}]},
+             {"text": "储能总结：社区储能电站可以平滑屋顶光伏的出力波动。"}]
+    with ScriptedServer(turns) as srv:
+        settings = api.make_settings("scripted", srv.openai_base_url)
+        out = api.run(folder, "总结社区储能", runs_dir=tmp_path / "runs", settings=settings, build_report=False)
+        served = list(srv.served)
+    info = api.show_run(out.run_dir.path)
+    assert info["tokens"]["total"] == sum(s.prompt_tokens + s.completion_tokens for s in served)
+    with serve(WebConfig(runs_dir=tmp_path / "runs")) as base:
+        ctx, page, dialogs = _page(browser)
+        page.goto(f"{base}/runs/{quote(out.run_dir.path.name)}")
+        assert page.locator(".turn").count() == 3
+        heads = page.locator(".turn-head").all_inner_texts()
+        assert all("prompt +" in h and "completion tokens" in h for h in heads)
+        assert f"{info['tokens']['total']:,}" == page.inner_text("#tokens")
+        bad = page.locator("details.call.error")
+        assert bad.count() == 1 and "absent.pdf" in bad.inner_text()
+        assert bad.evaluate("e => getComputedStyle(e).borderLeftColor") == "rgb(221, 0, 0)"
+        first = page.locator("details.call").first
+        assert not first.locator(".args").is_visible()  # collapsed until opened
+        first.locator("summary").click()
+        assert first.locator(".args").is_visible() and "<b>储能</b>" in first.locator(".args").inner_text()
+        assert "passage_id" in first.locator(".result").inner_text()
+        assert page.locator("tr.has-errors").count() == 1
+        page.screenshot(path=str(shots / "timeline.png"), full_page=True)
+        assert not dialogs
+        ctx.close()

@@ -60,8 +60,12 @@ def browser_or_skip():
     return pw, browser
 
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
 def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: ``$SOURCEBOOK_TEST_ARTIFACTS`` or ``<pytest base temp>/screenshots``."""
-    d = Path(os.environ.get("SOURCEBOOK_TEST_ARTIFACTS") or tmp_path_factory.getbasetemp() / "screenshots")
+    """Where screenshots go (kept after the run): ``$SOURCEBOOK_TEST_ARTIFACTS`` or ``test-artifacts/screenshots``
+    in the checkout (git-ignored)."""
+    d = Path(os.environ.get("SOURCEBOOK_TEST_ARTIFACTS") or ARTIFACTS) / "screenshots"
     d.mkdir(parents=True, exist_ok=True)
     return d

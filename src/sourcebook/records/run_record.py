@@ -254,7 +254,7 @@ class RunRecorder:
         head = "✗ ERROR" if e.get("error") else "←"
         flag = " (repeat, answered from cache)" if e.get("cached") else ""
         ids = e.get("passage_ids") or []
-        lines = [f"  {head} {name} · {elapsed:.2f} s · {len(ids)} passages{flag}"]
+        lines = [f"  {head} {name} · {elapsed:.2f} s · {len(ids)} passage{'' if len(ids) == 1 else 's'}{flag}"]
         if e.get("error"):
             lines.append(f"    error: {_clip(e['error'], 400)}")
         lines.append(_indent(_clip(e.get("result") or "", 400), "    | "))
