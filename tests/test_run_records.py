@@ -142,3 +142,14 @@ def test_killed_run_leaves_valid_records(env: Path, tmp_path: Path, sig: signal.
     assert json.loads(shown.output)["status"] == "interrupted"
     assert json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["status"] == "interrupted"
     assert "interrupted" in (run_dir / "turns.log").read_text(encoding="utf-8")
+    # resuming carries the totals on: what the first process was told plus what the new server reports
+    before = raw["tokens"]
+    with ScriptedServer([{"text": "储能总结。"}]) as srv2:
+        res = CliRunner().invoke(app, ["resume", str(run_dir), "--no-report", "--base-url", srv2.openai_base_url])
+        served = list(srv2.served)
+    assert res.exit_code == 0, res.output
+    after = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert after["status"] == "done" and after["stopped"] == "answer"
+    assert after["tokens"]["prompt"] == before["prompt"] + sum(x.prompt_tokens for x in served)
+    assert after["tokens"]["completion"] == before["completion"] + sum(x.completion_tokens for x in served)
+    assert after["tools"]["tool-rag/rag_search"]["calls"] == 1  # the finished call was replayed, not run again

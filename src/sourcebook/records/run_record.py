@@ -94,8 +94,6 @@ class RunRecorder:
         self._durations: dict[str, list[float]] = {}
         self.count_turn_usage = True  # False once a RecordingClient reports every model call itself
         self.info: dict[str, Any] = info if info is not None else self._load()
-        for name, st in (self.info.get("tools") or {}).items():
-            self._durations[name] = list(st.get("_durations", []))
 
     # -- files ----------------------------------------------------------------------------------------------
     @property
@@ -115,12 +113,7 @@ class RunRecorder:
     def save(self) -> None:
         """Rewrite ``run.json`` (atomically)."""
         with self._lock:
-            info = dict(self.info)
-            tools = {}
-            for name, st in (info.get("tools") or {}).items():
-                tools[name] = {k: v for k, v in st.items() if not k.startswith("_")}
-            info["tools"] = tools
-            atomic_write_json(self.json_path, info)
+            atomic_write_json(self.json_path, self.info)
 
     def write_log(self, text: str) -> None:
         """Append a block to ``turns.log`` and flush it."""
@@ -147,7 +140,14 @@ class RunRecorder:
                        f"  model: {llm.get('model') or '(none: extractive report)'}")
 
     def reopen(self) -> None:
-        """A resumed run: running again, in this process."""
+        """A resumed run: running again, in this process (tool latencies so far taken from the trace)."""
+        from sourcebook.records.trace import read_trace
+
+        self._durations = {}
+        for e in read_trace(self.path / "trace.jsonl"):
+            if e.get("type") == "tool":
+                name = f"{e.get('server')}/{e.get('name')}"
+                self._durations.setdefault(name, []).append(float(e.get("elapsed_s") or 0.0))
         self.info.update(status="running", pid=os.getpid(), host=socket.gethostname(), ended=None, error=None)
         self.save()
         self.write_log(f"{_now()}  resumed")
