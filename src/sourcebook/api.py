@@ -230,7 +230,7 @@ def run(folder: Path | str, request: str | Request, *, settings: Any = None, run
         task = task or request.task or None
         request = request.text
     if not request or not request.strip():
-        raise InputError("the request is empty")
+        raise InputError("no request: the request is empty")
     folder = check_folder(folder)
     settings = settings or make_settings()
     client = make_client(settings)

@@ -96,7 +96,7 @@ def load_request(request: str | None = None, request_file: Path | None = None, t
         raise InputError("give only one of: the request text, --request-file, --task-file")
     if request is not None:
         if not request.strip():
-            raise InputError("the request is empty")
+            raise InputError("no request: the request is empty")
         return Request(request, source="argument")
     if request_file is not None:
         text = read_text_file(request_file).strip()

@@ -289,7 +289,7 @@ def create_app(config: WebConfig) -> FastAPI:
         uploads = [f for f in form.getlist("files") if hasattr(f, "filename") and f.filename]
         try:
             if not values["request"].strip():
-                raise api.InputError("the request is empty")
+                raise api.InputError("no request: the request is empty")
             if uploads:
                 folder = save_uploads([(f.filename, f.file) for f in uploads], uploads_dir, config.limits)
             elif values["folder"].strip():
