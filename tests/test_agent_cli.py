@@ -63,6 +63,6 @@ def test_run_and_resume_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_run_rejects_bad_input(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["run", str(tmp_path / "missing"), "x"])
-    assert res.exit_code == 2 and "not a folder" in res.output
+    assert res.exit_code == 2 and "missing: no such folder" in res.output
     res = runner.invoke(app, ["resume", str(tmp_path)])
     assert res.exit_code == 2 and "not a run directory" in res.output

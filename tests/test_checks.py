@@ -14,7 +14,6 @@ import typer
 from typer.testing import CliRunner
 
 from sourcebook.models import Passage
-from sourcebook.report.check_cli import register_cli
 from sourcebook.report.checks import (
     check_citations_resolvable,
     check_citations_supported,
@@ -222,13 +221,8 @@ def test_check_draft_and_compliance_output(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def cli() -> typer.Typer:
-    app = typer.Typer()
+    from sourcebook.cli import app
 
-    @app.callback()
-    def main() -> None:
-        """test app"""
-
-    register_cli(app)
     return app
 
 

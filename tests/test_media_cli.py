@@ -7,18 +7,11 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from sourcebook.media.cli import register_cli
-
 from . import mediagen as mg
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    register_cli(app)
-
-    @app.callback()
-    def main() -> None:  # keeps "media" a subcommand
-        pass
+    from sourcebook.cli import app
 
     return app
 
@@ -34,4 +27,4 @@ def test_media_command(tmp_path: Path) -> None:
     res = runner.invoke(_app(), ["media", str(video), "--start", "2", "--end", "4"])
     assert res.exit_code == 0 and "Second Point" in res.output and "First Point" not in res.output
     res = runner.invoke(_app(), ["media", str(tmp_path / "notes.txt")])
-    assert res.exit_code == 2
+    assert res.exit_code == 2 and "notes.txt: not a video, audio or image file" in res.output

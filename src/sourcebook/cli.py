@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sourcebook import __version__
+from sourcebook.errors import SourcebookError
 
 app = typer.Typer(
     name="sourcebook",
@@ -37,17 +40,14 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def _check_folder(folder: Path) -> Path:
-    if not folder.exists():
-        fail(f"{folder}: no such folder")
-    if not folder.is_dir():
-        fail(f"{folder}: not a folder")
-    return folder
+    from sourcebook.api import check_folder
+
+    return check_folder(folder)
 
 
 def ingest_with_progress(folder: Path, settings=None, dense_all: bool = False, quiet: bool = False):
-    """Run :func:`ingest_folder` with a Rich progress bar; returns the ingest report."""
-    from sourcebook.ingest.folder import ingest_folder
-    from sourcebook.store import StoreError
+    """Run :func:`sourcebook.api.ingest` with a Rich progress bar; returns the ingest report."""
+    from sourcebook import api
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[item]}", style="dim"), TimeElapsedColumn(),
@@ -66,10 +66,7 @@ def ingest_with_progress(folder: Path, settings=None, dense_all: bool = False, q
             elif event == "embed":
                 prog.update(task, description="embed", total=total, completed=done, item="")
 
-        try:
-            return ingest_folder(folder, settings=settings, progress=progress, dense_all=dense_all)
-        except StoreError as e:
-            fail(str(e))
+        return api.ingest(folder, settings=settings, progress=progress, dense_all=dense_all)
 
 
 @app.command()
@@ -124,11 +121,10 @@ def search(
     """Search the evidence of FOLDER (ingests first if needed)."""
     _check_folder(folder)
     report = ingest_with_progress(folder, quiet=as_json)
+    from sourcebook import api
+
     kinds = [x.strip() for x in kind.split(",") if x.strip()] if kind else None
-    try:
-        hits = report.store.search(query, k=k, kinds=kinds, mode=mode, diverse=diverse)
-    except ValueError as e:
-        fail(str(e))
+    hits = api.search(folder, query, k=k, kinds=kinds, mode=mode, diverse=diverse, store=report.store)
     if as_json:
         typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return
@@ -156,6 +152,8 @@ _PLUGINS = (
     "sourcebook.tools.mcp_server",
     "sourcebook.media.cli",
     "sourcebook.bench.cli",
+    "sourcebook.records.cli",
+    "sourcebook.web.cli",
 )
 
 
@@ -172,7 +170,33 @@ def _load_plugins() -> None:
             register(app)
 
 
+def _guard(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a :class:`SourcebookError` raised by a command into its one-line reason and exit code 2."""
+
+    @functools.wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except SourcebookError as e:
+            fail(str(e))
+
+    return guarded
+
+
+def _guard_commands() -> None:
+    for cmd in app.registered_commands:
+        if cmd.callback is not None and not getattr(cmd.callback, "__wrapped__", None):
+            cmd.callback = _guard(cmd.callback)
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        if sub is not None:
+            for cmd in sub.registered_commands:
+                if cmd.callback is not None and not getattr(cmd.callback, "__wrapped__", None):
+                    cmd.callback = _guard(cmd.callback)
+
+
 _load_plugins()
+_guard_commands()
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -4,69 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from sourcebook.cli_options import (
+    BaseUrlOpt,
+    DialectOpt,
+    FolderArg,
+    ModelOpt,
+    ProviderOpt,
+    RequestArg,
+    RequestFileOpt,
+    RowOpt,
+    RunsDirOpt,
+    TaskFileOpt,
+)
+from sourcebook.request import load_task
+
+__all__ = ["register_cli", "load_task", "main"]
+
 err = Console(stderr=True)
 
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name (else SOURCEBOOK_LLM__MODEL).")]
-BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible or Anthropic endpoint.")]
-ProviderOpt = Annotated[str | None, typer.Option("--provider", help="openai (any compatible server) or anthropic.")]
-DialectOpt = Annotated[str | None, typer.Option("--dialect", help="native function calling or xml.")]
 TurnsOpt = Annotated[int, typer.Option("--max-turns", help="Most model turns with tools.")]
 TokensOpt = Annotated[int, typer.Option("--max-tokens", help="Token budget of the run (prompt + completion).")]
 ReportOpt = Annotated[bool, typer.Option("--report/--no-report", help="Build the report after the agent.")]
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def load_task(task_file: Path, row: int = 0) -> dict[str, Any]:
-    """One task from a JSON object, a JSON list or a JSONL file; the request is its ``query`` field."""
-    try:
-        text = task_file.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ValueError(f"{task_file}: cannot read: {e.strerror or e}") from e
-    try:
-        data: Any = json.loads(text)
-        rows = data if isinstance(data, list) else [data]
-    except json.JSONDecodeError:
-        try:
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{task_file}: not JSON or JSONL ({e.msg}, line {e.lineno})") from e
-    if not 0 <= row < len(rows):
-        raise ValueError(f"{task_file}: has {len(rows)} task(s); row {row} does not exist")
-    task = rows[row]
-    if not isinstance(task, dict):
-        raise ValueError(f"{task_file}: row {row} is not an object")
-    query = task.get("query") or task.get("request") or task.get("question")
-    if not isinstance(query, str) or not query.strip():
-        raise ValueError(f"{task_file}: row {row} has no 'query'")
-    return {**task, "query": query}
-
-
-def settings_with(model: str | None = None, base_url: str | None = None, provider: str | None = None,
-                  dialect: str | None = None, base: dict[str, Any] | None = None) -> Any:
-    """Settings from the environment/config, with LLM options from ``base`` (a recorded config) and flags."""
-    from sourcebook.config import get_settings
-
-    settings = get_settings()
-    update: dict[str, Any] = {}
-    for key in ("provider", "base_url", "model", "dialect", "temperature", "max_tokens", "timeout_s"):
-        recorded = (base or {}).get(key)
-        if recorded not in (None, "", "***"):
-            update[key] = recorded
-    for key, value in (("model", model), ("base_url", base_url), ("provider", provider), ("dialect", dialect)):
-        if value:
-            update[key] = value
-    if update:
-        settings.llm = settings.llm.model_copy(update=update)
-    return settings
 
 
 class _Progress:
@@ -103,53 +66,18 @@ class _Progress:
             self.console.print(f"  [yellow]model call failed:[/yellow] {e.get('error')}", highlight=False)
 
 
-def finish_run(store: Any, request: str, settings: Any, run_dir: Any, client: Any, result: Any,
-               build: bool = True) -> list[Path]:
-    """After the agent: write ``answer.md`` and hand over to the report pipeline."""
-    paths: list[Path] = []
-    if result is not None:
-        p = run_dir.path / "answer.md"
-        p.write_text(result.final_text.rstrip() + "\n", encoding="utf-8")
-        paths.append(p)
-    if not build:
-        return paths
-    from sourcebook.report.pipeline import build_report
-
-    try:
-        rep = build_report(store, request, settings, run_dir.path, client=client, agent_result=result)
-    except Exception as e:  # the agent's work is already saved; say what failed and keep it
-        run_dir.log(f"report failed: {type(e).__name__}: {e}")
-        err.print(f"[red]report failed:[/red] {type(e).__name__}: {e} (the agent's answer is in answer.md)",
-                  highlight=False)
-        return paths
-    err.print(f"report checks: {rep.verdict}", highlight=False)
-    return [*paths, *rep.paths.values()]
-
-
-def _conclude(store: Any, request: str, settings: Any, rd: Any, client: Any, result: Any, report: bool) -> None:
-    """Report, close the run directory, list what was written and print the run directory."""
-    paths = finish_run(store, request, settings, rd, client, result, build=report)
-    rd.close()
-    for p in paths:
+def _print_outcome(out: Any) -> None:
+    if out.agent is not None:
+        a = out.agent
+        err.print(f"agent: {a.turns} turns, {a.tool_calls} tool calls, {a.usage.total_tokens:,} tokens, "
+                  f"stopped: {a.stopped}", highlight=False)
+    if out.report_error:
+        err.print(f"[red]{out.report_error}[/red] (the agent's answer is in answer.md)", highlight=False)
+    elif out.report is not None:
+        err.print(f"report checks: {out.report.verdict}", highlight=False)
+    for p in out.files or []:
         err.print(f"  wrote {p}", highlight=False, soft_wrap=True)
-    typer.echo(str(rd.path))
-
-
-def _client(settings: Any) -> Any:
-    from sourcebook.llm import make_client
-
-    try:
-        return make_client(settings.llm)
-    except ValueError as e:
-        _fail(str(e))
-
-
-def _ingest(folder: Path, settings: Any) -> Any:
-    from sourcebook.ingest.folder import ingest_folder
-
-    with err.status(f"reading {folder} …"):
-        report = ingest_folder(folder, settings)
-    return report.store
+    typer.echo(str(out.run_dir.path))
 
 
 def register_cli(app: typer.Typer) -> None:
@@ -157,52 +85,33 @@ def register_cli(app: typer.Typer) -> None:
 
     @app.command("run")
     def run_cmd(
-        folder: Annotated[Path, typer.Argument(help="Task folder.")],
-        request: Annotated[str | None, typer.Argument(help="What to write (or use --task-file).")] = None,
-        task_file: Annotated[Path | None, typer.Option("--task-file", help="JSON/JSONL task with 'query'.")] = None,
-        row: Annotated[int, typer.Option("--row", help="Row of a JSONL task file.")] = 0,
+        folder: FolderArg,
+        request: RequestArg = None,
+        request_file: RequestFileOpt = None,
+        task_file: TaskFileOpt = None,
+        row: RowOpt = 0,
         model: ModelOpt = None,
         base_url: BaseUrlOpt = None,
         provider: ProviderOpt = None,
         dialect: DialectOpt = None,
         max_turns: TurnsOpt = 20,
         max_tokens: TokensOpt = 500_000,
-        runs_dir: Annotated[Path | None, typer.Option("--runs-dir", help="Where run directories go.")] = None,
+        runs_dir: RunsDirOpt = None,
         report: ReportOpt = True,
     ) -> None:
         """Let the model research FOLDER with the tools, then build the report; prints the run directory."""
-        from sourcebook.agent.loop import run_agent
-        from sourcebook.records.run_dir import RunDir
+        from sourcebook import api
 
-        if not folder.is_dir():
-            _fail(f"{folder}: not a folder")
-        task: dict[str, Any] = {}
-        if task_file is not None:
-            try:
-                task = load_task(task_file, row)
-            except ValueError as e:
-                _fail(str(e))
-            request = request or task["query"]
-        if not request or not request.strip():
-            _fail("no request: give it as the second argument or with --task-file")
-        assert request is not None
-        settings = settings_with(model, base_url, provider, dialect)
-        client = _client(settings)
-        store = _ingest(folder, settings)
-        rd = RunDir.create(runs_dir or settings.runs_dir, folder, request, settings,
-                           extra={"task": task} if task else None)
-        rd.log(f"run started: model={settings.llm.model or '(none)'} folder={folder}")
-        result = None
-        if client is None:
+        api.check_folder(folder)
+        req = api.load_request(request, request_file, task_file, row)
+        settings = api.make_settings(model, base_url, provider, dialect)
+        if not settings.llm.model:
             err.print("[yellow]no model configured[/yellow] (--model or SOURCEBOOK_LLM__MODEL): "
                       "skipping the agent, the report is built extractively", highlight=False)
-        else:
-            with _Progress(err) as progress:
-                result = run_agent(client, store, request, rd, settings=settings, max_turns=max_turns,
-                                   max_tokens=max_tokens, on_event=progress)
-            err.print(f"agent: {result.turns} turns, {result.tool_calls} tool calls, "
-                      f"{result.usage.total_tokens:,} tokens, stopped: {result.stopped}", highlight=False)
-        _conclude(store, request, settings, rd, client, result, report)
+        with _Progress(err) as progress:
+            out = api.run(folder, req, settings=settings, runs_dir=runs_dir, max_turns=max_turns,
+                          max_tokens=max_tokens, build_report=report, on_event=progress)
+        _print_outcome(out)
 
     @app.command("resume")
     def resume_cmd(
@@ -214,33 +123,16 @@ def register_cli(app: typer.Typer) -> None:
         report: ReportOpt = True,
     ) -> None:
         """Continue an interrupted run from its trace (finished tool calls are not run again)."""
-        from sourcebook.agent.loop import resume
-        from sourcebook.records.run_dir import RunDir
+        from sourcebook import api
 
-        try:
-            rd = RunDir.open(run_dir)
-        except FileNotFoundError as e:
-            _fail(str(e))
-        req = rd.request
-        folder = Path(req["folder"])
-        if not folder.is_dir():
-            _fail(f"{folder}: the run's task folder is gone")
-        settings = settings_with(model, base_url, provider, dialect, base=rd.config.get("llm"))
-        client = _client(settings)
-        store = _ingest(folder, settings)
-        rd.log("resumed")
-        try:
-            with _Progress(err) as progress:
-                result = resume(rd, client, store, settings=settings, on_event=progress)
-        except ValueError as e:
-            _fail(str(e))
-        err.print(f"agent: {result.turns} turns, {result.tool_calls} tool calls, stopped: {result.stopped}",
-                  highlight=False)
-        _conclude(store, req["request"], settings, rd, client, result, report)
+        with _Progress(err) as progress:
+            out = api.resume(run_dir, model=model, base_url=base_url, provider=provider, dialect=dialect,
+                             build_report=report, on_event=progress)
+        _print_outcome(out)
 
 
 def main() -> None:
     """``python -m sourcebook.agent run|resume …`` without the rest of the CLI."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    register_cli(app)
+    from sourcebook.cli import app
+
     app()

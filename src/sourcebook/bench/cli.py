@@ -84,7 +84,7 @@ def run_cmd(
     gpus: Annotated[float, typer.Option("--gpus-per-task", help="Ray: GPUs per task (a local LLM).")] = 0.0,
 ) -> None:
     """Run a suite of folder tasks and write run directories plus scorecard.json / scorecard.md."""
-    from sourcebook.agent.cli import settings_with
+    from sourcebook.api import make_settings as settings_with
     from sourcebook.bench.manifest import identity_for
     from sourcebook.bench.runner import run_suite
     from sourcebook.bench.suite import load_suite, parse_task_list

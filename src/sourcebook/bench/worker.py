@@ -26,7 +26,7 @@ def make_spec(task: BenchTask, staging: Path, identity: dict[str, Any], cache_di
 
 
 def _settings(spec: dict[str, Any]) -> Any:
-    from sourcebook.agent.cli import settings_with
+    from sourcebook.api import make_settings as settings_with
 
     ident = spec["identity"]
     settings = settings_with(ident.get("model") or None, spec.get("base_url") or ident.get("base_url") or None,

@@ -21,6 +21,7 @@ def register_cli(app: typer.Typer) -> None:
     ) -> None:
         """Timeline of a video, timestamped transcript of an audio file, or OCR/metadata of an image."""
         from sourcebook.config import get_settings
+        from sourcebook.errors import InputError
         from sourcebook.ingest.detect import detect_kind
         from sourcebook.media.probe import MediaError, probe
         from sourcebook.tools import media_tools as mt
@@ -33,8 +34,7 @@ def register_cli(app: typer.Typer) -> None:
             try:
                 has_video = probe(path).has_video
             except MediaError as e:
-                typer.echo(f"{path.name}: {e}", err=True)
-                raise typer.Exit(1) from e
+                raise InputError(f"{path.name}: {e}") from e
             kind = "video" if has_video else "audio"
         if kind == "image":
             typer.echo(mt.image_describe(path, settings=settings))
@@ -50,5 +50,4 @@ def register_cli(app: typer.Typer) -> None:
             else:
                 typer.echo(mt.video_understanding(path, settings=settings))
         else:
-            typer.echo(f"{path.name}: not a video, audio or image file (detected: {kind})", err=True)
-            raise typer.Exit(2)
+            raise InputError(f"{path.name}: not a video, audio or image file (detected: {kind})")

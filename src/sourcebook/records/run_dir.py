@@ -6,7 +6,11 @@ Layout::
         request.json      request text, task folder, creation time
         config.json       effective settings, secrets removed
         trace.jsonl       every agent turn, tool call and result (see records.trace)
+        run.json          the run's summary, kept current: status, times, model, tokens, cost, tool stats
+                          (fields: records.run_record)
+        turns.log         the run turn by turn, for a person to read
         log.txt           human-readable log lines
+        evidence/         keyframes and charts the report cites
         report.*, compliance.json, evidence.json   written later by the report stage
 """
 
@@ -18,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sourcebook.records.run_record import RunRecorder, read_run_info
 from sourcebook.records.trace import TraceWriter, read_trace
 
 _SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|authorization|auth)", re.I)
@@ -60,6 +65,7 @@ class RunDir:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._trace: TraceWriter | None = None
+        self._recorder: RunRecorder | None = None
 
     # -- construction -------------------------------------------------------------------------------------
     @classmethod
@@ -93,9 +99,12 @@ class RunDir:
             **(extra or {}),
         }
         rd.write_json("request.json", req)
-        rd.write_json("config.json", settings_snapshot(settings))
+        snapshot = settings_snapshot(settings)
+        rd.write_json("config.json", snapshot)
         rd.trace_path.touch()
         rd.log_path.touch()
+        rd.evidence_dir.mkdir(exist_ok=True)
+        rd.recorder.begin(request, req["folder"], snapshot)
         return rd
 
     @classmethod
@@ -114,6 +123,31 @@ class RunDir:
     @property
     def log_path(self) -> Path:
         return self.path / "log.txt"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """``evidence/``: keyframes and charts belonging to the run."""
+        return self.path / "evidence"
+
+    @property
+    def recorder(self) -> RunRecorder:
+        """The keeper of ``run.json`` and ``turns.log``."""
+        if self._recorder is None:
+            self._recorder = RunRecorder(self.path)
+        return self._recorder
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """``run.json`` as read now (a run whose process is gone reads as ``interrupted``)."""
+        return read_run_info(self.path)
+
+    def stage(self, name: str, detail: str = "") -> None:
+        """Record in the trace (and so in run.json / turns.log) that the run entered stage ``name``."""
+        self.trace().write("stage", stage=name, detail=detail)
+
+    def finish(self, status: str, **fields: Any) -> None:
+        """Close the record with ``status`` (done | failed | interrupted); see :meth:`RunRecorder.finish`."""
+        self.recorder.finish(status, **fields)
 
     @property
     def request(self) -> dict[str, Any]:
@@ -140,7 +174,7 @@ class RunDir:
     def trace(self) -> TraceWriter:
         """The (shared) trace writer of this run."""
         if self._trace is None:
-            self._trace = TraceWriter(self.trace_path)
+            self._trace = TraceWriter(self.trace_path, listener=self.recorder.on_event)
         return self._trace
 
     def events(self) -> list[dict[str, Any]]:

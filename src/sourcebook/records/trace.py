@@ -7,11 +7,14 @@ A process killed at any point leaves a readable trace: every complete line is an
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
 
 def _default(obj: Any) -> Any:
     if hasattr(obj, "to_dict"):
@@ -30,11 +33,12 @@ def _default(obj: Any) -> Any:
 class TraceWriter:
     """Append-only JSONL writer; each event gets ``type`` and a wall-clock ``ts``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, listener: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = self.path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
+        self.listener = listener  # told of every event after it is on disk (run.json, turns.log)
 
     def write(self, type_: str, **fields: Any) -> dict[str, Any]:
         """Append one event and flush it to the OS, so it survives the process being killed."""
@@ -43,6 +47,11 @@ class TraceWriter:
         with self._lock:
             self._fh.write(line + "\n")
             self._fh.flush()
+        if self.listener is not None:
+            try:
+                self.listener(json.loads(line))
+            except Exception:  # a summary that cannot be updated must never stop the run or its trace
+                log.exception("run record update failed for a %s event", type_)
         return event
 
     def close(self) -> None:

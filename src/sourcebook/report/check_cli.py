@@ -16,38 +16,16 @@ __all__ = ["register_cli", "load_request", "check_file"]
 def load_request(request: str | None = None, request_file: Path | None = None, task: str | None = None,
                  query_file: Path | None = None) -> str:
     """The request text from ``--request``, ``--request-file`` or ``--task`` + ``--query-file`` (JSONL rows
-    ``{"task": …, "query": …}``). Raises ``ValueError`` naming the file and the reason."""
-    given = [x is not None for x in (request, request_file, task)]
-    if sum(given) != 1:
-        raise ValueError("give exactly one of --request, --request-file, or --task (with --query-file)")
-    if request is not None:
-        return request
-    if request_file is not None:
-        try:
-            return Path(request_file).read_text(encoding="utf-8-sig").strip()
-        except OSError as exc:
-            raise ValueError(f"{request_file}: cannot read request file ({exc.strerror or exc})") from exc
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"{request_file}: request file is not UTF-8 text") from exc
-    if query_file is None:
-        raise ValueError("--task needs --query-file (a JSONL file of {task, query} rows)")
-    try:
-        lines = Path(query_file).read_text(encoding="utf-8-sig").splitlines()
-    except OSError as exc:
-        raise ValueError(f"{query_file}: cannot read query file ({exc.strerror or exc})") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{query_file}:{n}: not a JSON line ({exc.msg})") from exc
-        if str(row.get("task")) == str(task) or str(row.get("id")) == str(task):
-            query = row.get("query") or row.get("request")
-            if not query:
-                raise ValueError(f"{query_file}:{n}: task {task} has no 'query'")
-            return str(query)
-    raise ValueError(f"{query_file}: no task {task!r}")
+    ``{"task": …, "query": …}``) through the one request loader. Raises ``InputError`` (a ``ValueError``)
+    naming the file and the reason."""
+    from sourcebook.errors import InputError
+    from sourcebook.request import load_request as _load
+
+    if task is not None and query_file is None:
+        raise InputError("--task needs --query-file (a JSONL file of {task, query} rows)")
+    if task is None and query_file is not None:
+        raise InputError("--query-file needs --task (the task id to look up)")
+    return _load(request, request_file, query_file, task_id=task).text
 
 
 def check_file(report: Path, request_text: str) -> dict:
@@ -78,12 +56,9 @@ def register_cli(app: typer.Typer) -> None:
         language, title. Exit code 0 when every measured check passes, 1 otherwise, 2 on bad input."""
         from rich.console import Console
 
-        try:
-            text = load_request(request, request_file, task, query_file)
-            result = check_file(report, text)
-        except ValueError as exc:
-            Console(stderr=True).print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from exc
+        from sourcebook import api
+
+        result = api.check(report, load_request(request, request_file, task, query_file))
         if as_json:
             typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         else:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from sourcebook.cli_options import FolderArg, QuietOpt, RequestArg, RequestFileOpt, RowOpt, TaskFileOpt
 
 
 def register_cli(app: typer.Typer) -> None:
@@ -15,41 +16,29 @@ def register_cli(app: typer.Typer) -> None:
 
     @app.command("report")
     def report(
-        folder: Annotated[Path, typer.Argument(help="Task folder with the sources.")],
-        request: Annotated[str | None, typer.Argument(help="The request text.")] = None,
-        request_file: Annotated[Path | None, typer.Option("--request-file", help="File holding the request.")] = None,
+        folder: FolderArg,
+        request: RequestArg = None,
+        request_file: RequestFileOpt = None,
+        task_file: TaskFileOpt = None,
+        row: RowOpt = 0,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory (default: runs/report-<time>).")] = None,
         extractive: Annotated[bool, typer.Option("--extractive", help="Do not use an LLM even if one is configured.")] = False,
         rounds: Annotated[int, typer.Option("--rounds", min=0, max=10, help="Revision rounds.")] = 3,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+        quiet: QuietOpt = False,
     ) -> None:
         """Write a grounded, cited report for REQUEST from the files in FOLDER (extractive without an LLM)."""
-        from sourcebook.cli import _check_folder, console, fail, ingest_with_progress
-        from sourcebook.config import get_settings
+        from sourcebook import api
+        from sourcebook.cli import console, ingest_with_progress
         from sourcebook.report.checks import compliance_table
-        from sourcebook.report.pipeline import build_report
 
-        _check_folder(folder)
-        if request_file is not None:
-            try:
-                request = request_file.read_text(encoding="utf-8")
-            except OSError as e:
-                fail(f"{request_file}: cannot read the request ({e.strerror or e})")
-        if not request or not request.strip():
-            fail("no request given (pass it as the second argument or with --request-file)")
-        settings = get_settings()
-        client = None
-        if not extractive:
-            from sourcebook.llm import make_client
-
-            try:
-                client = make_client(settings.llm)
-            except ValueError as e:
-                fail(str(e))
-        ingest = ingest_with_progress(folder, settings, quiet=quiet)
-        run_dir = out or Path(settings.runs_dir) / f"report-{datetime.now():%Y%m%d-%H%M%S}"
+        api.check_folder(folder)
+        req = api.load_request(request, request_file, task_file, row)
+        settings = api.make_settings()
+        client = None if extractive else api.make_client(settings)
+        store = ingest_with_progress(folder, settings, quiet=quiet).store
         with console.status("writing the report…", spinner="dots") if not quiet else nullcontext():
-            result = build_report(ingest.store, request, settings, run_dir, client=client, max_rounds=rounds)
+            result = api.report(folder, req.text, out, extractive=client is None, rounds=rounds,
+                                settings=settings, store=store)
         console.print(compliance_table(result.checks))
         mode = "extractive" if result.draft.extractive else f"LLM ({getattr(client, 'model', '')})"
         console.print(f"[bold]report[/bold] ({mode}): {result.report_path}")

@@ -1,8 +1,9 @@
 """The report pipeline: plan → evidence → write → cite → check → revise → render → compliance.
 
 ``build_report`` writes into ``run_dir``: ``report.md``, ``report.html`` and ``report.docx`` (the requested
-format is "the" report), ``compliance.json`` (every measured check), ``evidence.json`` (passages retrieved
-and cited per section, gaps) and ``revisions.json`` (what revision and the writers did).
+format is "the" report), ``compliance.json`` (every measured check), ``references.json`` (each reference
+number with its passage ids), ``evidence.json`` (passages retrieved and cited per section, gaps) and
+``revisions.json`` (what revision and the writers did).
 """
 
 from __future__ import annotations
@@ -113,7 +114,10 @@ def _render(draft: Draft, store: Any, run_dir: Path, req: Requirements) -> dict[
     attach_figures(draft, store)
 
     res = render_report(draft, store.get_passage, run_dir, list(FORMATS), req=req)
-    return dict(res.paths)
+    paths = dict(res.paths)
+    # the numbered references with their passage ids: what the web view needs to open a citation
+    paths["references"] = _write_json(run_dir / "references.json", [r.to_dict() for r in res.references])
+    return paths
 
 
 def _support_map(draft: Draft, store: Any) -> tuple[dict[str, float], list[dict[str, Any]]]:

@@ -1,0 +1,1 @@
+"""The web app: start, watch and audit runs in a browser (``sourcebook web``)."""
