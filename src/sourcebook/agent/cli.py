@@ -8,6 +8,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 err = Console(stderr=True)
 
@@ -21,7 +22,7 @@ ReportOpt = Annotated[bool, typer.Option("--report/--no-report", help="Build the
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -93,14 +94,15 @@ class _Progress:
             self.tokens += int(u.get("prompt_tokens", 0)) + int(u.get("completion_tokens", 0))
             calls = e.get("response", {}).get("tool_calls") or []
             what = ", ".join(f"{c.get('name')}" for c in calls) or "answer"
-            self.status.update(f"turn {self.turn} · {what} · {self.tokens:,} tokens")
+            self.status.update(escape(f"turn {self.turn} · {what} · {self.tokens:,} tokens"))
         elif kind == "tool":
             flag = " (cached)" if e.get("cached") else (" [red]error[/red]" if e.get("error") else "")
-            self.console.print(f"  turn {e.get('turn')}: {e.get('server')}/{e.get('name')} "
-                               f"{json.dumps(e.get('arguments'), ensure_ascii=False)[:80]} "
+            call = (f"{e.get('server')}/{e.get('name')} "
+                    f"{json.dumps(e.get('arguments'), ensure_ascii=False)[:80]}")
+            self.console.print(f"  turn {e.get('turn')}: {escape(call)} "
                                f"{e.get('elapsed_s', 0):.2f}s{flag}", highlight=False)
         elif kind == "llm_error":
-            self.console.print(f"  [yellow]model call failed:[/yellow] {e.get('error')}", highlight=False)
+            self.console.print(f"  [yellow]model call failed:[/yellow] {escape(str(e.get('error')))}", highlight=False)
 
 
 def finish_run(store: Any, request: str, settings: Any, run_dir: Any, client: Any, result: Any,
@@ -119,10 +121,10 @@ def finish_run(store: Any, request: str, settings: Any, run_dir: Any, client: An
         rep = build_report(store, request, settings, run_dir.path, client=client, agent_result=result)
     except Exception as e:  # the agent's work is already saved; say what failed and keep it
         run_dir.log(f"report failed: {type(e).__name__}: {e}")
-        err.print(f"[red]report failed:[/red] {type(e).__name__}: {e} (the agent's answer is in answer.md)",
+        err.print(f"[red]report failed:[/red] {escape(f'{type(e).__name__}: {e}')} (the agent's answer is in answer.md)",
                   highlight=False)
         return paths
-    err.print(f"report checks: {rep.verdict}", highlight=False)
+    err.print(f"report checks: {rep.verdict}", highlight=False, markup=False)
     return [*paths, *rep.paths.values()]
 
 
@@ -131,7 +133,7 @@ def _conclude(store: Any, request: str, settings: Any, rd: Any, client: Any, res
     paths = finish_run(store, request, settings, rd, client, result, build=report)
     rd.close()
     for p in paths:
-        err.print(f"  wrote {p}", highlight=False, soft_wrap=True)
+        err.print(f"  wrote {p}", highlight=False, soft_wrap=True, markup=False)
     typer.echo(str(rd.path))
 
 
@@ -147,7 +149,7 @@ def _client(settings: Any) -> Any:
 def _ingest(folder: Path, settings: Any) -> Any:
     from sourcebook.ingest.folder import ingest_folder
 
-    with err.status(f"reading {folder} …"):
+    with err.status(escape(f"reading {folder} …")):
         report = ingest_folder(folder, settings)
     return report.store
 
@@ -201,7 +203,7 @@ def register_cli(app: typer.Typer) -> None:
                 result = run_agent(client, store, request, rd, settings=settings, max_turns=max_turns,
                                    max_tokens=max_tokens, on_event=progress)
             err.print(f"agent: {result.turns} turns, {result.tool_calls} tool calls, "
-                      f"{result.usage.total_tokens:,} tokens, stopped: {result.stopped}", highlight=False)
+                      f"{result.usage.total_tokens:,} tokens, stopped: {result.stopped}", highlight=False, markup=False)
         _conclude(store, request, settings, rd, client, result, report)
 
     @app.command("resume")

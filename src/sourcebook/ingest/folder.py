@@ -6,6 +6,7 @@ import fnmatch
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,6 +239,7 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
     source_id = store.upsert_source(rec, version, mtime_ns)
     count = 0
     batch: list[tuple[int, str, dict, str, str]] = []
+    deadline = time.monotonic() + settings.extract_timeout_s
     try:
         for draft in extractor(f.path, ctx):
             text = (draft.text or "").strip()
@@ -245,6 +247,11 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
                 continue
             batch.append((count, draft.locator, draft.loc, draft.title, text))
             count += 1
+            if time.monotonic() > deadline:
+                rec.status = STATUS_PARTIAL
+                rec.reason = (f"extraction stopped at the time limit ({settings.extract_timeout_s:g} s); "
+                              f"the first {count} passages kept")
+                break
             if len(batch) >= _BATCH:
                 store.add_passages(source_id, f.rel, batch)
                 batch = []

@@ -23,6 +23,21 @@ _FENCE = re.compile(r"^(```|~~~)")
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button", "input",
               "select", "nav", "aside")
 JSON_MAX_BYTES = 50 * 1024 * 1024
+# C0 controls except tab, line feed, form feed and carriage return; DEL; C1 controls
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+BINARY_SHARE = 0.02  # above this share of control characters a "text" file is binary
+
+
+def check_not_binary(text: str, path: Path) -> str:
+    """Refuse text that is really binary (NUL runs, control bytes), else return it with stray control
+    characters replaced by spaces. Raises :class:`ExtractionError` (status ``skipped``) naming the share."""
+    sample = text[:65536] + text[len(text) // 2:len(text) // 2 + 65536]
+    odd = len(_CONTROL.findall(sample))
+    if sample and odd / len(sample) > BINARY_SHARE:
+        share = 100 * odd / len(sample)
+        raise ExtractionError(f"binary content behind a text extension ({share:.0f}% control bytes, "
+                              f"{path.suffix or 'no extension'})", status="skipped")
+    return _CONTROL.sub(" ", text)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -170,7 +185,7 @@ def _parts(text: str, title: str) -> Iterator[PassageDraft]:
 def extract_text(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     """Plain text and Markdown files."""
     text, encoding = decode_bytes(_read(path))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = check_not_binary(text, path).replace("\r\n", "\n").replace("\r", "\n")
     ctx.meta["encoding"] = encoding
     ctx.meta["chars"] = len(text)
     title = ""
@@ -223,7 +238,7 @@ def _main_content(soup: Any) -> Any:
 def extract_html(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     """HTML pages, converted to Markdown and cut at headings."""
     text, encoding = decode_bytes(_read(path))
-    title, md = html_to_markdown(text)
+    title, md = html_to_markdown(check_not_binary(text, path))
     ctx.meta["encoding"] = encoding
     ctx.meta["title"] = title
     if not md.strip():

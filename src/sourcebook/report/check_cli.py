@@ -77,12 +77,13 @@ def register_cli(app: typer.Typer) -> None:
         """Re-check an existing report against its request: length, sections, format, lists, citations,
         language, title. Exit code 0 when every measured check passes, 1 otherwise, 2 on bad input."""
         from rich.console import Console
+        from rich.markup import escape
 
         try:
             text = load_request(request, request_file, task, query_file)
             result = check_file(report, text)
         except ValueError as exc:
-            Console(stderr=True).print(f"[red]error:[/red] {exc}")
+            Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from exc
         if as_json:
             typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
