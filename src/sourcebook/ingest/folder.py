@@ -133,6 +133,21 @@ def ingest_folder(folder: Path, settings: Settings | None = None, progress: Prog
         install_captioner(settings)
     store = open_store(folder, settings)
     report = IngestReport(store)
+    with store.writer_lock():  # a parallel ingest of this folder finishes first; its work is then reused
+        _update(store, folder, settings, report, progress)
+    from sourcebook.store.search import keyword_index
+
+    keyword_index(store)  # build now so the first search is fast
+    if dense_all:
+        from sourcebook.store.dense import prewarm
+
+        prewarm(store, progress=(lambda d, t: progress("embed", "", d, t)) if progress else None)
+    report.sources = store.sources()
+    return report
+
+
+def _update(store: Store, folder: Path, settings: Settings, report: IngestReport, progress: Progress | None) -> None:
+    """Walk the folder and bring every source in the store up to date (holding the writer lock)."""
     files = _walk(folder)
     seen: set[str] = set()
     queue = list(files)
@@ -157,15 +172,6 @@ def ingest_folder(folder: Path, settings: Settings | None = None, progress: Prog
         store.bump_generation()
     if progress:
         progress("index", "", done, total)
-    from sourcebook.store.search import keyword_index
-
-    keyword_index(store)  # build now so the first search is fast
-    if dense_all:
-        from sourcebook.store.dense import prewarm
-
-        prewarm(store, progress=(lambda d, t: progress("embed", "", d, t)) if progress else None)
-    report.sources = store.sources()
-    return report
 
 
 def _tokenize_pending(store: Store, progress: Progress | None) -> None:
