@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from sourcebook.config import Settings, get_settings
 from sourcebook.fileutil import sha256_file
+from sourcebook.ingest.archive import ArchiveBudget, safe_extract
 from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for, extractor_version
 from sourcebook.ingest.detect import detect_kind
 from sourcebook.models import (
@@ -148,7 +150,10 @@ def ingest_folder(folder: Path, settings: Settings | None = None, progress: Prog
 
 def _update(store: Store, folder: Path, settings: Settings, report: IngestReport, progress: Progress | None) -> None:
     """Walk the folder and bring every source in the store up to date (holding the writer lock)."""
+    from sourcebook.ingest.archive import ArchiveBudget
+
     files = _walk(folder)
+    budget = ArchiveBudget(settings.zip_max_total_mb * 1024 * 1024, settings.zip_max_members, settings.zip_max_ratio)
     seen: set[str] = set()
     queue = list(files)
     total = len(queue)
@@ -160,13 +165,14 @@ def _update(store: Store, folder: Path, settings: Settings, report: IngestReport
         seen.add(f.rel)
         if progress:
             progress("file", f.rel, done, total)
-        members = _ingest_one(store, folder, f, settings, report)
+        members = _ingest_one(store, folder, f, settings, report, budget)
         if members:
             queue[0:0] = members
             total += len(members)
         done += 1
     report.removed = store.delete_sources_except(seen)
     store.conn.commit()
+    _drop_stale_work(store)
     if report.changed or report.removed:
         _tokenize_pending(store, progress)
         store.bump_generation()
@@ -185,7 +191,19 @@ def _tokenize_pending(store: Store, progress: Progress | None) -> None:
     store.conn.commit()
 
 
-def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report: IngestReport) -> list[_File]:
+def _drop_stale_work(store: Store) -> None:
+    """Remove extraction folders (archive members, conversions) no source of the store refers to any more."""
+    work = store.dir / "work"
+    if not work.is_dir():
+        return
+    used = {s.sha256[:16] for s in store.sources() if s.sha256}
+    for d in work.iterdir():
+        if d.name not in used:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report: IngestReport,
+                budget: ArchiveBudget | None = None) -> list[_File]:
     """Extract one file into the store (unless unchanged); returns archive members to ingest next."""
     if f.skip_reason:
         _record(store, SourceRecord(f.rel, "unknown", 0, "", STATUS_SKIPPED, f.skip_reason), report)
@@ -229,7 +247,7 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
         _record(store, rec, report, version, mtime_ns)
         return []
     if kind == "archive":
-        members, warnings, error = _archive_members(f, work_dir, settings)
+        members, warnings, error = _archive_members(f, work_dir, settings, budget)
         if error:
             rec.status, rec.reason = STATUS_ERROR, error
         elif warnings:
@@ -301,16 +319,16 @@ def _record(store: Store, rec: SourceRecord, report: IngestReport, version: str 
     report.changed.append(rec.path)
 
 
-def _archive_members(f: _File, work_dir: Path, settings: Settings) -> tuple[list[_File], list[str], str]:
+def _archive_members(f: _File, work_dir: Path, settings: Settings,
+                     budget: ArchiveBudget | None) -> tuple[list[_File], list[str], str]:
     """Extract a ZIP safely into the store's work dir; its members become ``archive.zip/member`` files.
 
     Returns (members, warnings, fatal error or "")."""
-    from sourcebook.ingest.archive import safe_extract
-
     dest = work_dir / "members"
+    shutil.rmtree(dest, ignore_errors=True)  # what an earlier, interrupted extraction left
     try:
         paths, warnings = safe_extract(f.path, dest, settings.zip_max_members,
-                                       settings.zip_max_total_mb * 1024 * 1024)
+                                       settings.zip_max_total_mb * 1024 * 1024, budget=budget)
     except Exception as e:
         return [], [], f"cannot open archive: {e}"
     return [_File(f"{f.rel}/{p.relative_to(dest).as_posix()}", p) for p in paths], warnings, ""
