@@ -45,7 +45,8 @@ def test_binary_txt_is_skipped_with_reason(tmp_path: Path):
     assert _status(rep, "good.txt").status == "ok"
 
 
-def test_report_on_junk_folder_writes_docx_and_compliance(tmp_path: Path):
+def test_report_on_junk_folder_writes_docx_and_compliance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SOURCEBOOK_SEARCH__DENSE", "false")
     folder = tmp_path / "junk"
     folder.mkdir()
     (folder / "good.md").write_text("# 光伏\n\n" + GOOD, encoding="utf-8")

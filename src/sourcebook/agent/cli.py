@@ -28,10 +28,9 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 def load_task(task_file: Path, row: int = 0) -> dict[str, Any]:
     """One task from a JSON object, a JSON list or a JSONL file; the request is its ``query`` field."""
-    try:
-        text = task_file.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ValueError(f"{task_file}: cannot read: {e.strerror or e}") from e
+    from sourcebook.ingest.text import read_text_file
+
+    text = read_text_file(task_file, "task file")
     try:
         data: Any = json.loads(text)
         rows = data if isinstance(data, list) else [data]
@@ -105,9 +104,15 @@ class _Progress:
             self.console.print(f"  [yellow]model call failed:[/yellow] {escape(str(e.get('error')))}", highlight=False)
 
 
+class ReportFailed(Exception):
+    """The report could not be built or failed its measured checks (the run's other files are kept)."""
+
+
 def finish_run(store: Any, request: str, settings: Any, run_dir: Any, client: Any, result: Any,
                build: bool = True) -> list[Path]:
-    """After the agent: write ``answer.md`` and hand over to the report pipeline."""
+    """After the agent: write ``answer.md`` and hand over to the report pipeline.
+
+    Raises :class:`ReportFailed` (carrying the paths written) when the report fails."""
     paths: list[Path] = []
     if result is not None:
         p = run_dir.path / "answer.md"
@@ -123,18 +128,43 @@ def finish_run(store: Any, request: str, settings: Any, run_dir: Any, client: An
         run_dir.log(f"report failed: {type(e).__name__}: {e}")
         err.print(f"[red]report failed:[/red] {escape(f'{type(e).__name__}: {e}')} (the agent's answer is in answer.md)",
                   highlight=False)
-        return paths
+        raise ReportFailed(paths) from e
     err.print(f"report checks: {rep.verdict}", highlight=False, markup=False)
-    return [*paths, *rep.paths.values()]
+    paths = [*paths, *rep.paths.values()]
+    if rep.verdict == "fail":
+        raise ReportFailed(paths)
+    return paths
 
 
 def _conclude(store: Any, request: str, settings: Any, rd: Any, client: Any, result: Any, report: bool) -> None:
-    """Report, close the run directory, list what was written and print the run directory."""
-    paths = finish_run(store, request, settings, rd, client, result, build=report)
+    """Report, close the run directory, list what was written and print the run directory.
+
+    Exits 2 when the model could not be reached at all, 1 when the report failed."""
+    unreachable = _unreachable(rd, result)
+    code = 0
+    try:
+        paths = finish_run(store, request, settings, rd, client, result, build=report and not unreachable)
+    except ReportFailed as e:
+        paths, code = e.args[0], 1
     rd.close()
     for p in paths:
         err.print(f"  wrote {p}", highlight=False, soft_wrap=True, markup=False)
     typer.echo(str(rd.path))
+    if unreachable:
+        rd.log(f"model unreachable: {unreachable}")
+        _fail(f"the model could not be reached: {unreachable}")
+    if code:
+        raise typer.Exit(code)
+
+
+def _unreachable(rd: Any, result: Any) -> str:
+    """The last model error when the agent stopped because no model call ever succeeded, else ""."""
+    if result is None or result.stopped != "llm_error" or result.usage.total_tokens:
+        return ""
+    errors = [e.get("error", "") for e in rd.events() if e.get("type") == "llm_error"]
+    if any(e.get("type") == "turn" for e in rd.events()):
+        return ""
+    return " ".join(str(errors[-1] if errors else "model calls failed").split())
 
 
 def _client(settings: Any) -> Any:

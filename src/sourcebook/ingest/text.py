@@ -74,6 +74,20 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     return data.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
 
 
+def read_text_file(path: Path, what: str = "file") -> str:
+    """Read a small text file (a request, a task) in whatever encoding it has (BOM, UTF-8, GB18030, …).
+
+    Raises ``ValueError`` naming the file and the reason when it cannot be read or is not text."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read the {what} ({e.strerror or e})") from e
+    text, encoding = decode_bytes(data)
+    if "(with replacements)" in encoding or _CONTROL.search(text) or "\ufffd" in text:
+        raise ValueError(f"{path}: the {what} is not readable text (unknown encoding or binary content)")
+    return text
+
+
 def _oddness(text: str) -> int:
     """How implausible a decoding looks: control characters, private-use and rare symbols."""
     odd = 0

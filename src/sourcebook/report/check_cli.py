@@ -23,18 +23,14 @@ def load_request(request: str | None = None, request_file: Path | None = None, t
     if request is not None:
         return request
     if request_file is not None:
-        try:
-            return Path(request_file).read_text(encoding="utf-8-sig").strip()
-        except OSError as exc:
-            raise ValueError(f"{request_file}: cannot read request file ({exc.strerror or exc})") from exc
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"{request_file}: request file is not UTF-8 text") from exc
+        from sourcebook.ingest.text import read_text_file
+
+        return read_text_file(request_file, "request file").strip()
     if query_file is None:
         raise ValueError("--task needs --query-file (a JSONL file of {task, query} rows)")
-    try:
-        lines = Path(query_file).read_text(encoding="utf-8-sig").splitlines()
-    except OSError as exc:
-        raise ValueError(f"{query_file}: cannot read query file ({exc.strerror or exc})") from exc
+    from sourcebook.ingest.text import read_text_file
+
+    lines = read_text_file(query_file, "query file").splitlines()
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue

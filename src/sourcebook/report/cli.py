@@ -32,10 +32,12 @@ def register_cli(app: typer.Typer) -> None:
 
         _check_folder(folder)
         if request_file is not None:
+            from sourcebook.ingest.text import read_text_file
+
             try:
-                request = request_file.read_text(encoding="utf-8")
-            except OSError as e:
-                fail(f"{request_file}: cannot read the request ({e.strerror or e})")
+                request = read_text_file(request_file, "request file")
+            except ValueError as e:
+                fail(str(e))
         if not request or not request.strip():
             fail("no request given (pass it as the second argument or with --request-file)")
         settings = get_settings()
