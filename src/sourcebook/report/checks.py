@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sourcebook.report.requirements import is_reference_title, normalize_title, section_key
+from sourcebook.report.requirements import check_request, is_reference_title, normalize_title, section_key
 from sourcebook.report.types import CITE_MARKER, CheckResult, Draft, Requirements
 
 __all__ = [
@@ -576,7 +576,7 @@ def check_text(text: str, req: Requirements, fmt: str | None = None) -> list[Che
     """Check a FINAL report (Markdown, plain text, HTML, or DOCX converted by :func:`read_report`)."""
     parsed = parse_report(text, fmt)
     body = parsed.body
-    results = [check_not_empty(body, req), check_length(body, req)]
+    results = [check_not_empty(body, req), check_length(body, req), *check_request(req)]
     results += check_sections(parsed, req)
     results.append(check_format(parsed, req))
     results.append(check_bullets(parsed, req))
