@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import re
 import shutil
 import sys
 import time
@@ -80,6 +81,11 @@ def _ignored(rel: str, patterns: list[str]) -> bool:
                for p in patterns)
 
 
+def _hidden_or_ignored(rel: str, patterns: list[str]) -> bool:
+    parts = rel.split("/")
+    return any(p.startswith(".") for p in parts) or parts[-1] in _SKIP_NAMES or _ignored(rel, patterns)
+
+
 def _walk(folder: Path) -> list[_File]:
     """Every file under ``folder`` (hidden and ``.sourcebookignore``d ones excluded), symlinks out of the
     folder marked skipped."""
@@ -110,6 +116,10 @@ def _walk(folder: Path) -> list[_File]:
                     continue
                 if not target.exists():
                     out.append(_File(rel, full, "broken symlink"))
+                    continue
+                inside = target.relative_to(root).as_posix()
+                if target.is_file() and not _hidden_or_ignored(inside, patterns):
+                    out.append(_File(rel, full, f"symlink to {inside}, which is read under its own name"))
                     continue
             out.append(_File(rel, full))
     return out
@@ -306,10 +316,20 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
         count = 0
     rec.meta = ctx.meta
     rec.passages = count
+    rec.reason = one_line(rec.reason)
     store.finish_source(source_id, rec.status, rec.reason, rec.meta, count)
     store.conn.commit()
     report.changed.append(f.rel)
     return []
+
+
+_POINTER_ART = re.compile(r"\(right here\)|[\s^~\-]")
+
+
+def one_line(reason: str) -> str:
+    """A parser's multi-line message as one line: pointer art (``------^``) dropped, lines joined."""
+    lines = [" ".join(ln.split()) for ln in reason.splitlines() if _POINTER_ART.sub("", ln)]
+    return " ".join(lines)
 
 
 def _record(store: Store, rec: SourceRecord, report: IngestReport, version: str = EXTRACTOR_VERSION,
