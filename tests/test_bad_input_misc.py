@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 import subprocess
 import sys
@@ -79,24 +78,6 @@ def test_symlink_to_a_file_of_the_folder_is_not_a_second_source(tmp_path: Path):
     assert by["sub/real.md"].status == "ok"
     assert by["visible.md"].status == "ok"  # its target is never read otherwise
     assert {p.source for p in rep.store.passages()} == {"sub/real.md", "visible.md"}
-
-
-def test_no_citable_text_warning_is_one_line(caplog: pytest.LogCaptureFixture, tmp_path: Path):
-    from sourcebook.config import get_settings
-    from sourcebook.report.pipeline import build_report
-
-    folder = tmp_path / "many"
-    folder.mkdir()
-    (folder / "main.md").write_text("# 储能\n\n" + "社区储能提高了自用比例，并降低了峰值负荷。" * 30, encoding="utf-8")
-    for i in range(30):
-        (folder / f"n{i:02d}.csv").write_text("a,b\n1,2\n", encoding="utf-8")
-    rep = ingest_folder(folder)
-    settings = get_settings()
-    settings.search.dense = False
-    with caplog.at_level(logging.WARNING, logger="sourcebook"):
-        build_report(rep.store, "写一篇关于社区储能的报告，约300字", settings, tmp_path / "run")
-    lines = [r.getMessage() for r in caplog.records if "no citable text" in r.getMessage()]
-    assert len(lines) <= 1
 
 
 def test_onnxruntime_files_stay_in_the_cache_dir(tmp_path: Path):
