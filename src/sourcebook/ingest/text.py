@@ -28,6 +28,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 BINARY_SHARE = 0.02  # above this share of control characters a "text" file is binary
 
 
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def check_not_binary_bytes(data: bytes, path: Path) -> None:
+    """Refuse binary data before any encoding detection (which is slow on random bytes): NULs or control
+    bytes in a sample. UTF-16 text (with its BOM) is let through."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return
+    sample = data[:65536] + data[len(data) // 2:len(data) // 2 + 65536]
+    odd = len(_CONTROL_BYTES.findall(sample))
+    if sample and odd / len(sample) > BINARY_SHARE:
+        raise ExtractionError(f"binary content behind a text extension ({100 * odd / len(sample):.0f}% control "
+                              f"bytes, {path.suffix or 'no extension'})", status="skipped")
+
+
 def check_not_binary(text: str, path: Path) -> str:
     """Refuse text that is really binary (NUL runs, control bytes), else return it with stray control
     characters replaced by spaces. Raises :class:`ExtractionError` (status ``skipped``) naming the share."""
@@ -162,6 +177,7 @@ def _read(path: Path) -> bytes:
     data = path.read_bytes()
     if not data.strip():
         raise ExtractionError("empty file", status="empty")
+    check_not_binary_bytes(data, path)
     return data
 
 
