@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from sourcebook import __version__
 
@@ -138,9 +139,9 @@ def search(
         return
     for i, h in enumerate(hits, 1):
         text = " ".join(h.text.split())
-        console.print(f"[bold]{i}.[/bold] [cyan]{escape(h.label)}[/cyan] [dim]{h.passage_id} · {h.score:.4f}[/dim]",
-                      highlight=False)
-        console.print(f"   {escape(text[:300])}{'…' if len(text) > 300 else ''}", highlight=False)
+        console.print(Text.assemble((f"{i}.", "bold"), " ", (h.label, "cyan"), " ",
+                                    (f"{h.passage_id} · {h.score:.4f}", "dim")), highlight=False)
+        console.print(Text(f"   {text[:300]}{'…' if len(text) > 300 else ''}"), highlight=False)
 
 
 @app.command()
