@@ -121,3 +121,19 @@ def test_bracketed_file_names_print_verbatim(tmp_path: Path, name: str):
     r = runner.invoke(app, ["search", str(folder), "光伏", "--mode", "bm25"], terminal_width=250)
     assert r.exit_code == 0, r.output
     assert name.rsplit("/", 1)[-1] in r.output  # citation labels show the file's own name
+
+
+def test_model_output_with_brackets_does_not_break_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from sourcebook.llm.scripted import ScriptedServer
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "notes.md").write_text("# 光伏\n\n" + GOOD, encoding="utf-8")
+    monkeypatch.setenv("SOURCEBOOK_SEARCH__DENSE", "false")
+    turns = [{"tool_calls": [{"server": "tool-rag", "name": "rag_search", "arguments": {"query": "[/INST] 光伏 [b]"}}]},
+             {"text": "光伏总结 [/INST] [notes.md]"}]
+    with ScriptedServer(turns) as srv:
+        res = runner.invoke(app, ["run", str(folder), "总结光伏", "--model", "scripted", "--base-url",
+                                  srv.openai_base_url, "--runs-dir", str(tmp_path / "runs"), "--no-report"])
+    assert res.exit_code == 0, res.output
+    assert "[/INST]" in res.output  # the tool call is shown verbatim
