@@ -36,10 +36,10 @@ def test_request_from_task_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("setup", "message"), [
-    (lambda d: {"request_file": d / "missing.txt"}, "missing.txt: cannot read request file"),
+    (lambda d: {"request_file": d / "missing.txt"}, "missing.txt: cannot read the request file"),
     (lambda d: {"request_file": d}, "is a folder, not a request file"),
     (lambda d: {"request_file": _write(d / "empty.txt", b"  \n")}, "empty.txt: the request file is empty"),
-    (lambda d: {"request_file": _write(d / "bin.txt", b"\x00\x01\x02PK")}, "bin.txt: request file is binary"),
+    (lambda d: {"request_file": _write(d / "bin.txt", b"\x00\x01\x02PK")}, "bin.txt: the request file is not readable text"),
     (lambda d: {"task_file": _write(d / "bad.jsonl", b'{"query": "a"}\n{oops\n')}, "bad.jsonl: not JSON or JSONL"),
     (lambda d: {"task_file": _write(d / "noq.json", b'{"title": "x"}')}, "noq.json: row 0 has no 'query'"),
     (lambda d: {"task_file": _write(d / "one.json", b'{"query": "x"}'), "row": 4}, "one.json: has 1 task(s); row 4"),

@@ -45,9 +45,9 @@ def test_run_json_turns_log_and_token_totals(env: Path, tmp_path: Path) -> None:
         res = CliRunner().invoke(app, ["run", str(env), REQUEST, "--model", "scripted", "--base-url",
                                        srv.openai_base_url, "--runs-dir", str(runs)])
         served = list(srv.served)
-    assert res.exit_code == 0, res.output
     run_dir = Path(res.stdout.strip().splitlines()[-1])
     info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    assert res.exit_code == (1 if info.get("verdict") == "fail" else 0), res.output  # a failed report exits 1
     # exact totals: every reply the server sent, agent turns and report writer alike
     assert len(served) > 3  # the report writer called the model too
     assert info["tokens"]["prompt"] == sum(s.prompt_tokens for s in served if s.status == 200)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sourcebook.errors import InputError, RunNotFoundError, SourcebookError
+from sourcebook.errors import InputError, ModelUnreachable, RunNotFoundError, SourcebookError
 from sourcebook.request import Request, load_request
 
 __all__ = [
@@ -187,6 +187,17 @@ def _copy_evidence(rd: Any, store: Any, result: Any) -> list[str]:
     return copied
 
 
+def _unreachable(rd: Any, result: Any) -> str:
+    """The last model error when the agent stopped because no model call ever succeeded, else ""."""
+    if result is None or result.stopped != "llm_error" or result.usage.total_tokens:
+        return ""
+    events = rd.events()
+    if any(e.get("type") == "turn" for e in events):
+        return ""
+    errors = [e.get("error", "") for e in events if e.get("type") == "llm_error"]
+    return " ".join(str(errors[-1] if errors else "model calls failed").split())
+
+
 def _conclude(rd: Any, store: Any, request: str, settings: Any, client: Any, result: Any,
               build: bool) -> RunOutcome:
     out = RunOutcome(rd, agent=result, files=[])
@@ -194,6 +205,13 @@ def _conclude(rd: Any, store: Any, request: str, settings: Any, client: Any, res
         p = rd.path / "answer.md"
         p.write_text(result.final_text.rstrip() + "\n", encoding="utf-8")
         out.files.append(p)
+    unreachable = _unreachable(rd, result)
+    if unreachable:
+        message = f"the model could not be reached: {unreachable}"
+        rd.log(message)
+        rd.finish("failed", error=message,
+                  files=sorted(str(f.relative_to(rd.path)) for f in out.files if Path(f).is_relative_to(rd.path)))
+        raise ModelUnreachable(message, rd.path)
     if build:
         from sourcebook.report.pipeline import build_report
 

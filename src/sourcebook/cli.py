@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from sourcebook import __version__
 from sourcebook.errors import SourcebookError
@@ -50,7 +51,7 @@ def ingest_with_progress(folder: Path, settings=None, dense_all: bool = False, q
     from sourcebook import api
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[item]}", style="dim"), TimeElapsedColumn(),
+                  TextColumn("{task.fields[item]}", style="dim", markup=False), TimeElapsedColumn(),
                   console=err, transient=True, disable=quiet) as prog:
         task = prog.add_task("ingest", total=None, item="")
 
@@ -84,15 +85,16 @@ def ingest(
         typer.echo(json.dumps({"store": str(report.store.path), "changed": report.changed, "sources": rows},
                               ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{folder} — {len(report.sources)} files, {report.passages} passages")
+    table = Table(title=escape(f"{folder} — {len(report.sources)} files, {report.passages} passages"))
     for col in ("file", "kind", "passages", "status"):
         table.add_column(col, justify="right" if col == "passages" else "left")
     for s in report.sources:
         style = STATUS_STYLE.get(s.status, "")
-        status = f"[{style}]{s.status}[/{style}]" + (f" {s.reason}" if s.reason else "")
-        table.add_row(s.path, s.kind, str(s.passages), status)
+        status = f"[{style}]{s.status}[/{style}]" + (f" {escape(s.reason)}" if s.reason else "")
+        table.add_row(escape(s.path), escape(s.kind), str(s.passages), status)
     console.print(table)
-    console.print(f"{len(report.changed)} changed, {len(report.removed)} removed · store: {report.store.path}")
+    console.print(f"{len(report.changed)} changed, {len(report.removed)} removed · store: {report.store.path}",
+                  markup=False, highlight=False)
 
 
 @app.command()
@@ -133,9 +135,9 @@ def search(
         return
     for i, h in enumerate(hits, 1):
         text = " ".join(h.text.split())
-        console.print(f"[bold]{i}.[/bold] [cyan]{escape(h.label)}[/cyan] [dim]{h.passage_id} · {h.score:.4f}[/dim]",
-                      highlight=False)
-        console.print(f"   {escape(text[:300])}{'…' if len(text) > 300 else ''}", highlight=False)
+        console.print(Text.assemble((f"{i}.", "bold"), " ", (h.label, "cyan"), " ",
+                                    (f"{h.passage_id} · {h.score:.4f}", "dim")), highlight=False)
+        console.print(Text(f"   {text[:300]}{'…' if len(text) > 300 else ''}"), highlight=False)
 
 
 @app.command()

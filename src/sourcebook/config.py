@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     runs_dir: Path = Path("runs")
     max_file_mb: int = 2048
     zip_max_members: int = 2000
-    zip_max_total_mb: int = 2048
+    zip_max_total_mb: int = 2048     # everything extracted from the archives of one folder, nested ones included
+    zip_max_ratio: int = 200         # a member expanding more than this many times its compressed size is a bomb
+    extract_timeout_s: float = 600.0  # per file: extraction stops here and keeps what it has (status partial)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)

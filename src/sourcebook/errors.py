@@ -15,3 +15,12 @@ class InputError(SourcebookError, ValueError):
 
 class RunNotFoundError(SourcebookError, FileNotFoundError):
     """A path that is not a run directory."""
+
+
+class ModelUnreachable(SourcebookError):
+    """No model call of a run ever succeeded (refused connection, unknown host…); the run directory keeps
+    what the run has."""
+
+    def __init__(self, message: str, run_dir: object = None) -> None:
+        super().__init__(message)
+        self.run_dir = run_dir

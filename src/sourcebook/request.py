@@ -27,19 +27,15 @@ class Request:
 
 def read_text_file(path: Path, what: str = "request file") -> str:
     """Read a text file in whatever encoding it uses; :class:`InputError` naming the file when it cannot."""
-    from sourcebook.ingest.text import decode_bytes
+    from sourcebook.ingest.text import read_text_file as _read
 
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, not a {what}")
     try:
-        data = p.read_bytes()
-    except IsADirectoryError as e:
-        raise InputError(f"{p}: is a folder, not a {what}") from e
-    except OSError as e:
-        raise InputError(f"{p}: cannot read {what} ({e.strerror or e})") from e
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"{p}: {what} is binary, not text")
-    text, _encoding = decode_bytes(data)
-    return text.lstrip("\ufeff")
+        return _read(p, what).lstrip("\ufeff")
+    except ValueError as e:
+        raise InputError(str(e)) from e
 
 
 def _query_of(row: Any, where: str) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sourcebook.cli_options import (
     BaseUrlOpt,
@@ -56,14 +57,15 @@ class _Progress:
             self.tokens += int(u.get("prompt_tokens", 0)) + int(u.get("completion_tokens", 0))
             calls = e.get("response", {}).get("tool_calls") or []
             what = ", ".join(f"{c.get('name')}" for c in calls) or "answer"
-            self.status.update(f"turn {self.turn} · {what} · {self.tokens:,} tokens")
+            self.status.update(escape(f"turn {self.turn} · {what} · {self.tokens:,} tokens"))
         elif kind == "tool":
             flag = " (cached)" if e.get("cached") else (" [red]error[/red]" if e.get("error") else "")
-            self.console.print(f"  turn {e.get('turn')}: {e.get('server')}/{e.get('name')} "
-                               f"{json.dumps(e.get('arguments'), ensure_ascii=False)[:80]} "
+            call = (f"{e.get('server')}/{e.get('name')} "
+                    f"{json.dumps(e.get('arguments'), ensure_ascii=False)[:80]}")
+            self.console.print(f"  turn {e.get('turn')}: {escape(call)} "
                                f"{e.get('elapsed_s', 0):.2f}s{flag}", highlight=False)
         elif kind == "llm_error":
-            self.console.print(f"  [yellow]model call failed:[/yellow] {e.get('error')}", highlight=False)
+            self.console.print(f"  [yellow]model call failed:[/yellow] {escape(str(e.get('error')))}", highlight=False)
 
 
 def _print_outcome(out: Any) -> None:
@@ -72,12 +74,26 @@ def _print_outcome(out: Any) -> None:
         err.print(f"agent: {a.turns} turns, {a.tool_calls} tool calls, {a.usage.total_tokens:,} tokens, "
                   f"stopped: {a.stopped}", highlight=False)
     if out.report_error:
-        err.print(f"[red]{out.report_error}[/red] (the agent's answer is in answer.md)", highlight=False)
+        err.print(f"[red]{escape(out.report_error)}[/red] (the agent's answer is in answer.md)", highlight=False)
     elif out.report is not None:
         err.print(f"report checks: {out.report.verdict}", highlight=False)
     for p in out.files or []:
-        err.print(f"  wrote {p}", highlight=False, soft_wrap=True)
+        err.print(f"  wrote {p}", highlight=False, soft_wrap=True, markup=False)
     typer.echo(str(out.run_dir.path))
+    if out.report_error or (out.report is not None and out.report.verdict == "fail"):
+        raise typer.Exit(1)
+
+
+def _run_or_report_unreachable(call: Any) -> Any:
+    """Run ``call``; when the model could not be reached, print the run directory before the error."""
+    from sourcebook.errors import ModelUnreachable
+
+    try:
+        return call()
+    except ModelUnreachable as e:
+        if e.run_dir is not None:
+            typer.echo(str(e.run_dir))
+        raise
 
 
 def register_cli(app: typer.Typer) -> None:
@@ -109,8 +125,9 @@ def register_cli(app: typer.Typer) -> None:
             err.print("[yellow]no model configured[/yellow] (--model or SOURCEBOOK_LLM__MODEL): "
                       "skipping the agent, the report is built extractively", highlight=False)
         with _Progress(err) as progress:
-            out = api.run(folder, req, settings=settings, runs_dir=runs_dir, max_turns=max_turns,
-                          max_tokens=max_tokens, build_report=report, on_event=progress)
+            out = _run_or_report_unreachable(lambda: api.run(
+                folder, req, settings=settings, runs_dir=runs_dir, max_turns=max_turns, max_tokens=max_tokens,
+                build_report=report, on_event=progress))
         _print_outcome(out)
 
     @app.command("resume")
@@ -126,8 +143,9 @@ def register_cli(app: typer.Typer) -> None:
         from sourcebook import api
 
         with _Progress(err) as progress:
-            out = api.resume(run_dir, model=model, base_url=base_url, provider=provider, dialect=dialect,
-                             build_report=report, on_event=progress)
+            out = _run_or_report_unreachable(lambda: api.resume(
+                run_dir, model=model, base_url=base_url, provider=provider, dialect=dialect,
+                build_report=report, on_event=progress))
         _print_outcome(out)
 
 

@@ -1,10 +1,12 @@
-"""Safe ZIP extraction: no path escapes, no symlinks, bounded member count and size (zip-bomb safe),
+"""Safe ZIP extraction: no path escapes, no symlinks, bounded member count, size and ratio (zip-bomb safe),
 and readable CJK member names from archives made without the UTF-8 flag."""
 
 from __future__ import annotations
 
+import errno
 import stat
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 CHUNK = 1 << 20
@@ -51,27 +53,51 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
     return info.create_system == 3 and stat.S_ISLNK(mode)
 
 
+RATIO_FLOOR = 1 << 20  # members smaller than this are never called bombs, whatever their ratio
+
+
+@dataclass
+class ArchiveBudget:
+    """What all the archives of one folder may still extract together (nested archives included)."""
+
+    bytes_left: int = 2 * 1024**3
+    members_left: int = 2000
+    max_ratio: int = 200
+
+
+def _member_problem(e: OSError) -> str:
+    if e.errno == errno.ENAMETOOLONG:
+        return "name too long for the file system"
+    if isinstance(e, FileExistsError | NotADirectoryError | IsADirectoryError):
+        return "clashes with another member (a file and a folder of the same name)"
+    return f"cannot be written ({e.strerror or e})"
+
+
 def safe_extract(
-    zip_path: Path, dest: Path, max_members: int = 2000, max_total_bytes: int = 2 * 1024**3
+    zip_path: Path, dest: Path, max_members: int = 2000, max_total_bytes: int = 2 * 1024**3,
+    budget: ArchiveBudget | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Extract regular files of ``zip_path`` into ``dest``.
 
     Members with absolute paths or ``..`` escapes and symlinks are skipped with a warning; extraction
-    stops at ``max_members`` files or ``max_total_bytes`` (declared sizes are checked first and the
-    bytes actually written are counted, so a lying header cannot inflate past the limit). A member that
-    fails its CRC or cannot be decompressed is skipped. Returns ``(extracted_files, warnings)``;
-    the files are ``dest / <member path>`` (not resolved), so ``relative_to(dest)`` gives the member path.
+    stops when the ``budget`` (shared by every archive of a folder; by default ``max_members`` files and
+    ``max_total_bytes``) runs out (declared sizes are checked first and the bytes actually written are
+    counted, so a lying header cannot inflate past the limit). A member expanding more than
+    ``budget.max_ratio`` times its compressed size, failing its CRC, or that cannot be written (name too long,
+    clashing with a folder of the same name) is skipped with its reason; the rest are kept.
+    Returns ``(extracted_files, warnings)``; the files are ``dest / <member path>`` (not resolved), so
+    ``relative_to(dest)`` gives the member path.
     Raises :class:`zipfile.BadZipFile` (or OSError) if the archive itself cannot be opened.
     """
+    if budget is None:
+        budget = ArchiveBudget(max_total_bytes, max_members)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     root = dest.resolve()
     files: list[Path] = []
     warnings: list[str] = []
-    total = 0
     with zipfile.ZipFile(zip_path) as zf:
-        infos = zf.infolist()
-        for info in infos:
+        for info in zf.infolist():
             name = member_name(info)
             if info.is_dir():
                 continue
@@ -82,39 +108,48 @@ def safe_extract(
             if rel is None:
                 warnings.append(f"{name}: unsafe path (absolute or '..') skipped")
                 continue
-            if len(files) >= max_members:
-                warnings.append(f"member limit reached ({max_members}); remaining members skipped")
+            if budget.members_left <= 0:
+                warnings.append("member limit of the folder's archives reached; remaining members skipped")
                 break
-            if info.file_size > max_total_bytes - total:
-                warnings.append(
-                    f"{name}: declared size {info.file_size} bytes exceeds the remaining size budget; skipped"
-                )
+            if info.file_size > budget.bytes_left:
+                warnings.append(f"{name}: declared size {info.file_size} bytes exceeds the remaining size "
+                                "budget of the folder's archives; skipped")
                 continue
-            target = (dest / rel).resolve()
-            if root not in target.parents:
-                warnings.append(f"{name}: resolves outside the extraction folder; skipped")
+            limit = max(RATIO_FLOOR, budget.max_ratio * max(1, info.compress_size))
+            if info.file_size > limit:
+                warnings.append(f"{name}: compression ratio above {budget.max_ratio}:1 (zip bomb?); skipped")
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            written = 0
-            ok = True
             try:
-                with zf.open(info) as src, target.open("wb") as out:
-                    while True:
-                        block = src.read(CHUNK)
-                        if not block:
-                            break
+                target = (dest / rel).resolve()
+                if root not in target.parents:
+                    warnings.append(f"{name}: resolves outside the extraction folder; skipped")
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                out = target.open("wb")
+            except OSError as e:
+                warnings.append(f"{name}: {_member_problem(e)}; skipped")
+                continue
+            written = 0
+            problem = ""
+            try:
+                with zf.open(info) as src, out:
+                    while block := src.read(CHUNK):
                         written += len(block)
-                        if total + written > max_total_bytes or written > info.file_size:
-                            ok = False
-                            warnings.append(f"{name}: expands beyond its declared size or the size limit; skipped")
+                        if written > budget.bytes_left or written > info.file_size:
+                            problem = "expands beyond its declared size or the size budget"
+                            break
+                        if written > limit:
+                            problem = f"compression ratio above {budget.max_ratio}:1 (zip bomb?)"
                             break
                         out.write(block)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:
-                ok = False
-                warnings.append(f"{name}: unreadable member ({e}); skipped")
-            if not ok:
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
+                    RuntimeError) as e:
+                problem = f"unreadable member ({e})"
+            if problem:
+                warnings.append(f"{name}: {problem}; skipped")
                 target.unlink(missing_ok=True)
                 continue
-            total += written
+            budget.bytes_left -= written
+            budget.members_left -= 1
             files.append(dest / rel)
     return files, warnings

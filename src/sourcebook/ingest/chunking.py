@@ -6,18 +6,23 @@ same 300–800 window as CJK text). Chunks are exact slices of the input: no cha
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
 # a sentence ends after 。！？!?；; (with closing quotes/brackets), after "." before whitespace, or at a blank line
 _BOUNDARY = re.compile(r"[。！？!?；;]+[\"”’」』）)]*|\.(?=\s)|\n\s*\n")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+_NEWLINE = re.compile(r"\n")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’\-][A-Za-z0-9]+)*")
+_UNIT = re.compile(f"({_CJK.pattern})|{_WORD.pattern}")
 
 TARGET = 600
 MAX = 800
 MIN = 300
 OVERLAP = 80
+# a passage never exceeds this many characters, whatever its units (text without letters counts none)
+MAX_CHARS = 4000
 
 
 def text_units(text: str) -> int:
@@ -44,35 +49,57 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e].strip() for s, e in _spans(text)]
 
 
-def _hard_split(text: str, s: int, e: int, limit: int) -> list[tuple[int, int, int]]:
-    """Cut an over-long sentence (tables, run-on text) at line breaks, then by length: (start, end, units)."""
-    u = text_units(text[s:e])
-    if u <= limit:
-        return [(s, e, u)]
+def _cut_line(text: str, s: int, e: int, limit: int, max_chars: int) -> Iterator[tuple[int, int, int]]:
+    """Cut one over-long line into pieces of at most ``limit`` units and ``max_chars`` characters.
+
+    One scan of the counted tokens, never looking past the next cut, so any line is cut in linear time."""
+    pos = s
+    while pos < e:
+        stop = min(e, pos + max_chars)
+        units = 0
+        cut = stop
+        for m in _UNIT.finditer(text, pos, stop):
+            units_here = 1 if m.group(1) else 2
+            if units + units_here > limit:
+                cut = m.start()
+                break
+            units += units_here
+        if cut == pos:  # a single word longer than the budget: cut inside it
+            cut = min(stop, pos + max(1, limit // 2))
+            units = text_units(text[pos:cut])
+        yield pos, cut, units
+        pos = cut
+
+
+def _hard_split(text: str, s: int, e: int, limit: int, max_chars: int = MAX_CHARS) -> list[tuple[int, int, int]]:
+    """Cut an over-long sentence (tables, run-on text) at line breaks, then by length: (start, end, units).
+
+    Pieces stay within ``limit`` units and ``max_chars`` characters; the work is linear in the length."""
+    if e - s <= max_chars:
+        u = text_units(text[s:e])
+        if u <= limit:
+            return [(s, e, u)]
     out: list[tuple[int, int, int]] = []
-    cur = s
-    pieces = [m.end() + s for m in re.finditer(r"\n", text[s:e])] + [e]
+    cur, cur_units = s, 0  # pending lines [cur, start) and their size
     start = s
-    for p in pieces:
-        seg_units = text_units(text[start:p])
-        if seg_units > limit and p != start:
-            # flush what we had, then cut this line by characters
-            if cur < start:
-                out.append((cur, start, text_units(text[cur:start])))
-            pos = start
-            while pos < p:
-                step = max(20, int(limit * (p - pos) / max(1, text_units(text[pos:p]))))
-                step = min(step, p - pos)
-                out.append((pos, pos + step, text_units(text[pos:pos + step])))
-                pos += step
-            cur = start = p
+    for m in itertools.chain(_NEWLINE.finditer(text, s, e), [None]):
+        p = m.end() if m is not None else e
+        if p == start:
             continue
-        if text_units(text[cur:p]) > limit and cur < start:
-            out.append((cur, start, text_units(text[cur:start])))
-            cur = start
+        seg_units = text_units(text[start:p])
+        if seg_units > limit or p - start > max_chars:
+            if cur < start:
+                out.append((cur, start, cur_units))
+            out.extend(_cut_line(text, start, p, limit, max_chars))
+            cur, cur_units = p, 0
+        elif cur < start and (cur_units + seg_units > limit or p - cur > max_chars):
+            out.append((cur, start, cur_units))
+            cur, cur_units = start, seg_units
+        else:
+            cur_units += seg_units
         start = p
     if cur < e:
-        out.append((cur, e, text_units(text[cur:e])))
+        out.append((cur, e, cur_units))
     return [(a, b, n) for a, b, n in out if text[a:b].strip()]
 
 
@@ -81,22 +108,23 @@ def chunk_text(text: str, target: int = TARGET, maximum: int = MAX, overlap: int
     ends, each starting with up to ``overlap`` units of the previous chunk's last sentence(s)."""
     if not text.strip():
         return
-    if text_units(text) <= maximum:
+    if len(text) <= MAX_CHARS and text_units(text) <= maximum:
         yield text.strip()
         return
     sents: list[tuple[int, int, int]] = []
     for s, e in _spans(text):
-        sents.extend(_hard_split(text, s, e, maximum - overlap))
+        sents.extend(_hard_split(text, s, e, maximum - overlap, MAX_CHARS - MAX_CHARS // 8))
     buf: list[tuple[int, int, int]] = []
     size = 0
     for sent in sents:
         u = sent[2]
-        if buf and size + u > target and size >= MIN // 2:
+        too_long = bool(buf) and sent[1] - buf[0][0] > MAX_CHARS
+        if buf and ((size + u > target and size >= MIN // 2) or too_long):
             yield text[buf[0][0]:buf[-1][1]].strip()
             tail: list[tuple[int, int, int]] = []
             tsize = 0
             for prev in reversed(buf):
-                if tsize + prev[2] > overlap:
+                if tsize + prev[2] > overlap or buf[-1][1] - prev[0] > MAX_CHARS // 8:
                     break
                 tail.insert(0, prev)
                 tsize += prev[2]

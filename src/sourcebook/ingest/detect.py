@@ -41,12 +41,15 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
+_OFFICE = {".docx": "docx", ".pptx": "pptx", ".xlsx": "sheet", ".xlsm": "sheet"}
+
+
 def _zip_kind(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return "archive"
+    except (zipfile.BadZipFile, OSError):  # truncated or corrupt: the extension says what it was meant to be
+        return _OFFICE.get(path.suffix.lower(), "archive")
     if "word/document.xml" in names:
         return "docx"
     if "ppt/presentation.xml" in names:

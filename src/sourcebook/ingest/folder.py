@@ -5,13 +5,17 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import re
+import shutil
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sourcebook.config import Settings, get_settings
 from sourcebook.fileutil import sha256_file
+from sourcebook.ingest.archive import ArchiveBudget, safe_extract
 from sourcebook.ingest.base import ExtractContext, ExtractionError, extractor_for, extractor_version
 from sourcebook.ingest.detect import detect_kind
 from sourcebook.models import (
@@ -77,6 +81,11 @@ def _ignored(rel: str, patterns: list[str]) -> bool:
                for p in patterns)
 
 
+def _hidden_or_ignored(rel: str, patterns: list[str]) -> bool:
+    parts = rel.split("/")
+    return any(p.startswith(".") for p in parts) or parts[-1] in _SKIP_NAMES or _ignored(rel, patterns)
+
+
 def _walk(folder: Path) -> list[_File]:
     """Every file under ``folder`` (hidden and ``.sourcebookignore``d ones excluded), symlinks out of the
     folder marked skipped."""
@@ -108,6 +117,10 @@ def _walk(folder: Path) -> list[_File]:
                 if not target.exists():
                     out.append(_File(rel, full, "broken symlink"))
                     continue
+                inside = target.relative_to(root).as_posix()
+                if target.is_file() and not _hidden_or_ignored(inside, patterns):
+                    out.append(_File(rel, full, f"symlink to {inside}, which is read under its own name"))
+                    continue
             out.append(_File(rel, full))
     return out
 
@@ -132,7 +145,25 @@ def ingest_folder(folder: Path, settings: Settings | None = None, progress: Prog
         install_captioner(settings)
     store = open_store(folder, settings)
     report = IngestReport(store)
+    with store.writer_lock():  # a parallel ingest of this folder finishes first; its work is then reused
+        _update(store, folder, settings, report, progress)
+    from sourcebook.store.search import keyword_index
+
+    keyword_index(store)  # build now so the first search is fast
+    if dense_all:
+        from sourcebook.store.dense import prewarm
+
+        prewarm(store, progress=(lambda d, t: progress("embed", "", d, t)) if progress else None)
+    report.sources = store.sources()
+    return report
+
+
+def _update(store: Store, folder: Path, settings: Settings, report: IngestReport, progress: Progress | None) -> None:
+    """Walk the folder and bring every source in the store up to date (holding the writer lock)."""
+    from sourcebook.ingest.archive import ArchiveBudget
+
     files = _walk(folder)
+    budget = ArchiveBudget(settings.zip_max_total_mb * 1024 * 1024, settings.zip_max_members, settings.zip_max_ratio)
     seen: set[str] = set()
     queue = list(files)
     total = len(queue)
@@ -144,27 +175,19 @@ def ingest_folder(folder: Path, settings: Settings | None = None, progress: Prog
         seen.add(f.rel)
         if progress:
             progress("file", f.rel, done, total)
-        members = _ingest_one(store, folder, f, settings, report)
+        members = _ingest_one(store, folder, f, settings, report, budget)
         if members:
             queue[0:0] = members
             total += len(members)
         done += 1
     report.removed = store.delete_sources_except(seen)
     store.conn.commit()
+    _drop_stale_work(store)
     if report.changed or report.removed:
         _tokenize_pending(store, progress)
         store.bump_generation()
     if progress:
         progress("index", "", done, total)
-    from sourcebook.store.search import keyword_index
-
-    keyword_index(store)  # build now so the first search is fast
-    if dense_all:
-        from sourcebook.store.dense import prewarm
-
-        prewarm(store, progress=(lambda d, t: progress("embed", "", d, t)) if progress else None)
-    report.sources = store.sources()
-    return report
 
 
 def _tokenize_pending(store: Store, progress: Progress | None) -> None:
@@ -178,7 +201,19 @@ def _tokenize_pending(store: Store, progress: Progress | None) -> None:
     store.conn.commit()
 
 
-def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report: IngestReport) -> list[_File]:
+def _drop_stale_work(store: Store) -> None:
+    """Remove extraction folders (archive members, conversions) no source of the store refers to any more."""
+    work = store.dir / "work"
+    if not work.is_dir():
+        return
+    used = {s.sha256[:16] for s in store.sources() if s.sha256}
+    for d in work.iterdir():
+        if d.name not in used:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report: IngestReport,
+                budget: ArchiveBudget | None = None) -> list[_File]:
     """Extract one file into the store (unless unchanged); returns archive members to ingest next."""
     if f.skip_reason:
         _record(store, SourceRecord(f.rel, "unknown", 0, "", STATUS_SKIPPED, f.skip_reason), report)
@@ -222,7 +257,7 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
         _record(store, rec, report, version, mtime_ns)
         return []
     if kind == "archive":
-        members, warnings, error = _archive_members(f, work_dir, settings)
+        members, warnings, error = _archive_members(f, work_dir, settings, budget)
         if error:
             rec.status, rec.reason = STATUS_ERROR, error
         elif warnings:
@@ -238,6 +273,7 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
     source_id = store.upsert_source(rec, version, mtime_ns)
     count = 0
     batch: list[tuple[int, str, dict, str, str]] = []
+    deadline = time.monotonic() + settings.extract_timeout_s
     try:
         for draft in extractor(f.path, ctx):
             text = (draft.text or "").strip()
@@ -245,6 +281,11 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
                 continue
             batch.append((count, draft.locator, draft.loc, draft.title, text))
             count += 1
+            if time.monotonic() > deadline:
+                rec.status = STATUS_PARTIAL
+                rec.reason = (f"extraction stopped at the time limit ({settings.extract_timeout_s:g} s); "
+                              f"the first {count} passages kept")
+                break
             if len(batch) >= _BATCH:
                 store.add_passages(source_id, f.rel, batch)
                 batch = []
@@ -275,10 +316,20 @@ def _ingest_one(store: Store, folder: Path, f: _File, settings: Settings, report
         count = 0
     rec.meta = ctx.meta
     rec.passages = count
+    rec.reason = one_line(rec.reason)
     store.finish_source(source_id, rec.status, rec.reason, rec.meta, count)
     store.conn.commit()
     report.changed.append(f.rel)
     return []
+
+
+_POINTER_ART = re.compile(r"\(right here\)|[\s^~\-]")
+
+
+def one_line(reason: str) -> str:
+    """A parser's multi-line message as one line: pointer art (``------^``) dropped, lines joined."""
+    lines = [" ".join(ln.split()) for ln in reason.splitlines() if _POINTER_ART.sub("", ln)]
+    return " ".join(lines)
 
 
 def _record(store: Store, rec: SourceRecord, report: IngestReport, version: str = EXTRACTOR_VERSION,
@@ -288,16 +339,16 @@ def _record(store: Store, rec: SourceRecord, report: IngestReport, version: str 
     report.changed.append(rec.path)
 
 
-def _archive_members(f: _File, work_dir: Path, settings: Settings) -> tuple[list[_File], list[str], str]:
+def _archive_members(f: _File, work_dir: Path, settings: Settings,
+                     budget: ArchiveBudget | None) -> tuple[list[_File], list[str], str]:
     """Extract a ZIP safely into the store's work dir; its members become ``archive.zip/member`` files.
 
     Returns (members, warnings, fatal error or "")."""
-    from sourcebook.ingest.archive import safe_extract
-
     dest = work_dir / "members"
+    shutil.rmtree(dest, ignore_errors=True)  # what an earlier, interrupted extraction left
     try:
         paths, warnings = safe_extract(f.path, dest, settings.zip_max_members,
-                                       settings.zip_max_total_mb * 1024 * 1024)
+                                       settings.zip_max_total_mb * 1024 * 1024, budget=budget)
     except Exception as e:
         return [], [], f"cannot open archive: {e}"
     return [_File(f"{f.rel}/{p.relative_to(dest).as_posix()}", p) for p in paths], warnings, ""

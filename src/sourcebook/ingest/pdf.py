@@ -290,6 +290,9 @@ _ENGINE: Any = None
 def _rapidocr() -> Any:
     global _ENGINE
     if _ENGINE is None:
+        from sourcebook.runtime_home import import_onnxruntime
+
+        import_onnxruntime()
         from rapidocr_onnxruntime import RapidOCR
 
         _ENGINE = RapidOCR()
@@ -366,11 +369,21 @@ def _open(path: Path) -> pymupdf.Document:
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as e:
-        raise ExtractionError(f"corrupt PDF: {e}") from e
+        raise ExtractionError(f"corrupt PDF: {str(e).replace(str(path), path.name)}") from e
     if doc.needs_pass:
         doc.close()
         raise ExtractionError("encrypted PDF (password required)")
     return doc
+
+
+def _truncated(path: Path) -> bool:
+    """Whether the PDF lacks its closing ``%%EOF`` marker (a cut-off download or copy)."""
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, path.stat().st_size - 2048))
+            return b"%%EOF" not in f.read()
+    except OSError:
+        return False
 
 
 @register("pdf")
@@ -379,7 +392,11 @@ def extract_pdf(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     doc = _open(path)
     try:
         if doc.page_count == 0:
+            if _truncated(path):
+                raise ExtractionError("truncated or corrupt PDF: no readable page and no end-of-file marker")
             raise ExtractionError("PDF has no pages", status="empty")
+        if _truncated(path):
+            ctx.warn("truncated or corrupt PDF (no end-of-file marker): text may be missing")
         meta = doc.metadata or {}
         title = (meta.get("title") or "").strip()
         head_title, head_authors = _first_page_head(doc)

@@ -23,6 +23,36 @@ _FENCE = re.compile(r"^(```|~~~)")
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button", "input",
               "select", "nav", "aside")
 JSON_MAX_BYTES = 50 * 1024 * 1024
+# C0 controls except tab, line feed, form feed and carriage return; DEL; C1 controls
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+BINARY_SHARE = 0.02  # above this share of control characters a "text" file is binary
+
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def check_not_binary_bytes(data: bytes, path: Path) -> None:
+    """Refuse binary data before any encoding detection (which is slow on random bytes): NULs or control
+    bytes in a sample. UTF-16 text (with its BOM) is let through."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return
+    sample = data[:65536] + data[len(data) // 2:len(data) // 2 + 65536]
+    odd = len(_CONTROL_BYTES.findall(sample))
+    if sample and odd / len(sample) > BINARY_SHARE:
+        raise ExtractionError(f"binary content behind a text extension ({100 * odd / len(sample):.0f}% control "
+                              f"bytes, {path.suffix or 'no extension'})", status="skipped")
+
+
+def check_not_binary(text: str, path: Path) -> str:
+    """Refuse text that is really binary (NUL runs, control bytes), else return it with stray control
+    characters replaced by spaces. Raises :class:`ExtractionError` (status ``skipped``) naming the share."""
+    sample = text[:65536] + text[len(text) // 2:len(text) // 2 + 65536]
+    odd = len(_CONTROL.findall(sample))
+    if sample and odd / len(sample) > BINARY_SHARE:
+        share = 100 * odd / len(sample)
+        raise ExtractionError(f"binary content behind a text extension ({share:.0f}% control bytes, "
+                              f"{path.suffix or 'no extension'})", status="skipped")
+    return _CONTROL.sub(" ", text)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -57,6 +87,20 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         _, enc, text = scored[0]
         return text, enc
     return data.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
+
+
+def read_text_file(path: Path, what: str = "file") -> str:
+    """Read a small text file (a request, a task) in whatever encoding it has (BOM, UTF-8, GB18030, …).
+
+    Raises ``ValueError`` naming the file and the reason when it cannot be read or is not text."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read the {what} ({e.strerror or e})") from e
+    text, encoding = decode_bytes(data)
+    if "(with replacements)" in encoding or _CONTROL.search(text) or "\ufffd" in text:
+        raise ValueError(f"{path}: the {what} is not readable text (unknown encoding or binary content)")
+    return text
 
 
 def _oddness(text: str) -> int:
@@ -133,6 +177,7 @@ def _read(path: Path) -> bytes:
     data = path.read_bytes()
     if not data.strip():
         raise ExtractionError("empty file", status="empty")
+    check_not_binary_bytes(data, path)
     return data
 
 
@@ -170,7 +215,7 @@ def _parts(text: str, title: str) -> Iterator[PassageDraft]:
 def extract_text(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     """Plain text and Markdown files."""
     text, encoding = decode_bytes(_read(path))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = check_not_binary(text, path).replace("\r\n", "\n").replace("\r", "\n")
     ctx.meta["encoding"] = encoding
     ctx.meta["chars"] = len(text)
     title = ""
@@ -223,7 +268,7 @@ def _main_content(soup: Any) -> Any:
 def extract_html(path: Path, ctx: ExtractContext) -> Iterator[PassageDraft]:
     """HTML pages, converted to Markdown and cut at headings."""
     text, encoding = decode_bytes(_read(path))
-    title, md = html_to_markdown(text)
+    title, md = html_to_markdown(check_not_binary(text, path))
     ctx.meta["encoding"] = encoding
     ctx.meta["title"] = title
     if not md.strip():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,10 +91,31 @@ def _is_connection_error(exc: BaseException) -> bool:
     return bool(names & {"APIConnectionError", "APITimeoutError", "TransportError", "TimeoutException"})
 
 
+def _unfixable(exc: BaseException) -> str:
+    """Why no retry can help (nothing listens on the port, the host name does not resolve), else ""."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(e, socket.gaierror):
+            return "host name does not resolve"
+        text = str(e)
+        if "Connection refused" in text or "[Errno 111]" in text:
+            return "connection refused"
+        if "Name or service not known" in text or "nodename nor servname" in text:
+            return "host name does not resolve"
+        e = e.__cause__ or e.__context__
+    return ""
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """Whether ``exc`` is worth another attempt."""
+    """Whether ``exc`` is worth another attempt (not when nothing listens at the address)."""
     if isinstance(exc, EmptyReplyError):
         return True
+    if _unfixable(exc):
+        return False
     status = status_of(exc)
     if status is not None:
         return status in RETRY_STATUS or status >= 500
@@ -106,6 +128,9 @@ def describe_error(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     message = " ".join(str(message).split())[:300]
     prefix = f"HTTP {status}" if status is not None else type(exc).__name__
+    why = _unfixable(exc)
+    if why and why not in message.lower():
+        message = f"{message} ({why})"
     return f"{prefix}: {message}"
 
 

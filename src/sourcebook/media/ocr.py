@@ -30,6 +30,9 @@ def engine() -> Any:
             if _engine is None:
                 import logging
 
+                from sourcebook.runtime_home import import_onnxruntime
+
+                import_onnxruntime()
                 from rapidocr_onnxruntime import RapidOCR
 
                 logging.getLogger("RapidOCR").setLevel(logging.WARNING)

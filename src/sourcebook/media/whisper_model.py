@@ -163,6 +163,10 @@ def _model_class() -> type:
     """
 
     import numpy as np
+
+    from sourcebook.runtime_home import import_onnxruntime
+
+    import_onnxruntime()
     from faster_whisper import WhisperModel
 
     class _Model(WhisperModel):  # type: ignore[misc]

@@ -25,21 +25,67 @@ from typing import Any
 from sourcebook.records.run_record import RunRecorder, read_run_info
 from sourcebook.records.trace import TraceWriter, read_trace
 
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|authorization|auth)", re.I)
+_SECRET_KEY = re.compile(r"api[_-]?key|(?<![a-z])token(?![a-z])|secret|password|passwd|authorization|^auth$|"
+                         r"credential|cookie|private[_-]?key", re.I)
+# a parameter or flag name ending in a secret word: api-key, access_token, x-auth, sig (not max-tokens)
+_SECRET_WORD = r"[\w.-]*(?:key|token|secret|sig|signature|password|passwd|auth|credential|pat)"
+# name: value pairs whose whole value is secret: environment variables and HTTP headers
+_OPAQUE_MAPS = {"env", "headers", "environment"}
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/?#@\s]+@", re.I)
+_URL_PARAM = re.compile(rf"(?P<name>[?&;]{_SECRET_WORD}=)[^&#\s]*", re.I)
+_FLAG_VALUE = re.compile(rf"^(?P<flag>--?{_SECRET_WORD}[=:])(?P<value>.+)$", re.I)
+_FLAG = re.compile(rf"^--?{_SECRET_WORD}$", re.I)
+_TOKEN_SHAPES = re.compile(
+    r"\b(?:sk-[A-Za-z0-9_-]{8,}|sk-ant-[A-Za-z0-9_-]{8,}|gh[pousr]_[A-Za-z0-9]{10,}|github_pat_\w{10,}|"
+    r"xox[abposr]-[\w-]{8,}|AKIA[0-9A-Z]{16}|AIza[\w-]{20,}|hf_[A-Za-z0-9]{16,}|eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]+)"
+)
+MASK = "***"
+
+
+def redact_text(text: str) -> str:
+    """``text`` with credentials inside it masked: URL user info (``user:pw@``), secret query parameters
+    (``?api-key=…``), ``--token=…`` flags and strings shaped like well-known API tokens."""
+    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
+    text = _URL_PARAM.sub(lambda m: f"{m['name']}{MASK}", text)
+    m = _FLAG_VALUE.match(text)
+    if m:
+        text = f"{m['flag']}{MASK}"
+    return _TOKEN_SHAPES.sub(MASK, text)
+
+
+def _redact_list(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    secret_next = False
+    for v in items:
+        if secret_next and isinstance(v, str):
+            out.append(MASK)
+        else:
+            out.append(redact(v))
+        secret_next = isinstance(v, str) and bool(_FLAG.match(v))
+    return out
 
 
 def redact(obj: Any) -> Any:
-    """Return a copy of ``obj`` with values under secret-looking keys replaced by ``"***"``."""
+    """Return a copy of ``obj`` with secrets masked as ``"***"``: text values under secret-looking keys
+    (numbers such as ``max_tokens`` are kept), every value of ``env``/``headers`` maps, the value after a
+    ``--token``-like argument, and credentials inside any string (see :func:`redact_text`)."""
     if isinstance(obj, dict):
         out: dict[str, Any] = {}
         for k, v in obj.items():
-            if isinstance(k, str) and _SECRET_KEY.search(k) and v not in (None, "", {}):
-                out[k] = "***"
+            key = str(k)
+            if v in (None, "", {}, []) or isinstance(v, bool | int | float):
+                out[k] = v
+            elif _SECRET_KEY.search(key) and not isinstance(v, dict | list):
+                out[k] = MASK
+            elif key.lower() in _OPAQUE_MAPS and isinstance(v, dict):
+                out[k] = {name: (MASK if value not in (None, "") else value) for name, value in v.items()}
             else:
                 out[k] = redact(v)
         return out
     if isinstance(obj, list):
-        return [redact(v) for v in obj]
+        return _redact_list(obj)
+    if isinstance(obj, str):
+        return redact_text(obj)
     return obj
 
 

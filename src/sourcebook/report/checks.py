@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sourcebook.report.requirements import is_reference_title, normalize_title, section_key
+from sourcebook.report.requirements import check_request, is_reference_title, normalize_title, section_key
 from sourcebook.report.types import CITE_MARKER, CheckResult, Draft, Requirements
 
 __all__ = [
@@ -576,7 +576,7 @@ def check_text(text: str, req: Requirements, fmt: str | None = None) -> list[Che
     """Check a FINAL report (Markdown, plain text, HTML, or DOCX converted by :func:`read_report`)."""
     parsed = parse_report(text, fmt)
     body = parsed.body
-    results = [check_not_empty(body, req), check_length(body, req)]
+    results = [check_not_empty(body, req), check_length(body, req), *check_request(req)]
     results += check_sections(parsed, req)
     results.append(check_format(parsed, req))
     results.append(check_bullets(parsed, req))
@@ -691,9 +691,10 @@ def _show(value: Any) -> str:
 
 def compliance_table(results: Iterable[CheckResult], title: str = "Requirement checks") -> Any:
     """A rich Table with one row per check (PASS / FAIL / n/a)."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=escape(title), show_lines=False)
     table.add_column("check", style="bold")
     table.add_column("result")
     table.add_column("measured", overflow="fold", max_width=40)
@@ -701,7 +702,8 @@ def compliance_table(results: Iterable[CheckResult], title: str = "Requirement c
     table.add_column("detail", overflow="fold", max_width=60)
     for r in results:
         verdict = {True: "[green]PASS[/green]", False: "[red]FAIL[/red]", None: "[dim]n/a[/dim]"}[r.passed]
-        table.add_row(r.name, verdict, _show(r.measured), _show(r.expected), r.detail)
+        table.add_row(escape(r.name), verdict, escape(_show(r.measured)), escape(_show(r.expected)),
+                      escape(r.detail))
     return table
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sourcebook.cli_options import FolderArg, QuietOpt, RequestArg, RequestFileOpt, RowOpt, TaskFileOpt
 
@@ -41,9 +42,9 @@ def register_cli(app: typer.Typer) -> None:
                                 settings=settings, store=store)
         console.print(compliance_table(result.checks))
         mode = "extractive" if result.draft.extractive else f"LLM ({getattr(client, 'model', '')})"
-        console.print(f"[bold]report[/bold] ({mode}): {result.report_path}")
+        console.print(f"[bold]report[/bold] {escape(f'({mode}): {result.report_path}')}")
         for key, path in sorted(result.paths.items()):
-            console.print(f"  {key:<11} {path}")
+            console.print(f"  {key:<11} {path}", markup=False, highlight=False)
         console.print(f"verdict: [bold]{result.verdict}[/bold]")
         if result.verdict == "fail":
             raise typer.Exit(1)

@@ -460,6 +460,15 @@ def _docx_markdown(doc: Any, text: str, no_bullets: bool) -> None:
         i += 1
 
 
+# characters XML 1.0 cannot hold (C0 controls but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with the characters XML cannot hold replaced by spaces (DOCX is XML)."""
+    return _NOT_XML.sub(" ", text)
+
+
 def render_docx(numbered: _Numbered, path: Path) -> Path:
     """Write a DOCX: title, section headings, paragraphs, tables, figures and the references."""
     import docx
@@ -477,26 +486,26 @@ def render_docx(numbered: _Numbered, path: Path) -> Path:
         fonts = rpr.makeelement(qn("w:rFonts"), {})
         rpr.append(fonts)
     fonts.set(qn("w:eastAsia"), "宋体" if zh else "Calibri")
-    doc.add_heading(numbered.title, level=0)
+    doc.add_heading(xml_safe(numbered.title), level=0)
     figs = _figures(numbered)
 
     def add_refs() -> None:
-        doc.add_heading(numbered.ref_title, level=1)
+        doc.add_heading(xml_safe(numbered.ref_title), level=1)
         if not numbered.references:
             doc.add_paragraph("本报告正文未引用资料。" if zh else "The report cites no sources.")
         for ref in numbered.references:
-            doc.add_paragraph(f"[{ref.number}] {ref.label}")
+            doc.add_paragraph(xml_safe(f"[{ref.number}] {ref.label}"))
 
     for si, (sec, body) in enumerate(numbered.sections):
         if si == numbered.ref_index:
             add_refs()
             continue
-        doc.add_heading(sec.title, level=1)
+        doc.add_heading(xml_safe(sec.title), level=1)
         if body:
-            _docx_markdown(doc, body, numbered.no_bullets)
+            _docx_markdown(doc, xml_safe(body), numbered.no_bullets)
         for gap in sec.gaps:
             p = doc.add_paragraph()
-            p.add_run(_gap_text(gap, zh)).italic = True
+            p.add_run(xml_safe(_gap_text(gap, zh))).italic = True
         for fsi, num, fig, fpath in figs:
             if fsi != si:
                 continue
@@ -505,7 +514,7 @@ def render_docx(numbered: _Numbered, path: Path) -> Path:
                 doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
             except Exception as exc:  # unreadable image: keep the caption, say why
                 numbered.warnings.append(f"figure {fpath} could not be embedded in DOCX: {exc}")
-            cap = doc.add_paragraph(_figure_caption(num, fig, zh))
+            cap = doc.add_paragraph(xml_safe(_figure_caption(num, fig, zh)))
             cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
     if numbered.ref_index is None and (numbered.references or numbered.removed):
         add_refs()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sourcebook.report.types import Requirements
+from sourcebook.report.types import CheckResult, Requirements
 
 __all__ = ["parse_request", "reference_section_title", "section_key", "normalize_title", "cn_number"]
 
@@ -117,12 +117,33 @@ _BARE_PATTERNS = [
 ]
 
 
+# a report this long is not a report: a length beyond it is a problem of the request, not a target
+MAX_LENGTH_UNITS = 200_000
+
+
 def _blank(text: str, span: tuple[int, int]) -> str:
     return text[: span[0]] + " " * (span[1] - span[0]) + text[span[1]:]
 
 
-def _parse_length(t: str, default_unit: str) -> tuple[int | None, int | None, str | None, bool]:
-    """(min, max, unit, approximate) from the normalised request."""
+def _parse_length(t: str, default_unit: str) -> tuple[int | None, int | None, str | None, bool, str]:
+    """(min, max, unit, approximate, problem) from the normalised request. A contradictory or impossible
+    length is not reinterpreted: no bounds are returned and ``problem`` says what is wrong."""
+    lo, hi, unit, approx = _length_bounds(t, default_unit)
+    shown = "字" if unit == "chars" else " words"
+    if lo is not None and hi is not None and lo > hi:
+        return None, None, unit, False, f"length: minimum {lo}{shown} is above maximum {hi}{shown} (contradictory)"
+    biggest = max(x for x in (lo, hi, 0) if x is not None)
+    if biggest > MAX_LENGTH_UNITS:
+        n = hi if approx else biggest
+        return None, None, unit, False, (f"length: {round(n / 1.1) if approx else n:,}{shown} is beyond any "
+                                         f"report (at most {MAX_LENGTH_UNITS:,})")
+    if hi is not None and hi <= 0:
+        return None, None, unit, False, "length: a report of at most 0 units is impossible"
+    return lo, hi, unit, approx, ""
+
+
+def _length_bounds(t: str, default_unit: str) -> tuple[int | None, int | None, str | None, bool]:
+    """(min, max, unit, approximate) as the request states them (``min > max`` when it contradicts itself)."""
     lo = hi = None
     unit: str | None = None
     for pat in _RANGE_PATTERNS:
@@ -137,9 +158,7 @@ def _parse_length(t: str, default_unit: str) -> tuple[int | None, int | None, st
             unit = _unit_of(word, default_unit)
         elif ctx:
             unit = "chars" if ctx in ("字数", "篇幅") else ("words" if "word" in ctx else default_unit)
-        if a > b:
-            a, b = b, a
-        if b < 50:  # "1-2 段" etc. are not lengths
+        if max(a, b) < 50 and not word:  # "1-2 段" etc. are not lengths; "10到20字" is one
             continue
         return a, b, unit, False
     for pat in _MIN_PATTERNS:
@@ -156,8 +175,6 @@ def _parse_length(t: str, default_unit: str) -> tuple[int | None, int | None, st
             unit = unit or _unit_of(m.group("unit"), default_unit)
             break
     if lo is not None or hi is not None:
-        if lo is not None and hi is not None and lo > hi:
-            lo, hi = hi, lo
         return lo, hi, unit, False
     for pat in (*_APPROX_PATTERNS, *_BARE_PATTERNS):
         m = pat.search(t)
@@ -412,7 +429,7 @@ def parse_request(text: str) -> Requirements:
     t = _normalise(raw)
     language = _language(raw)
     default_unit = "chars" if language == "zh" else "words"
-    lo, hi, unit, approx = _parse_length(t, default_unit)
+    lo, hi, unit, approx, problem = _parse_length(t, default_unit)
 
     sections = _numbered_sections(t) or _list_sections(t)
 
@@ -435,4 +452,11 @@ def parse_request(text: str) -> Requirements:
         title=_title(raw),
         role=_role(raw),
         cite_sources=not _NO_CITES.search(raw),
+        problems=[problem] if problem else [],
     )
+
+
+def check_request(req: Requirements) -> list[CheckResult]:
+    """A FAIL row naming each contradiction or impossible ask of the request (none when it is satisfiable)."""
+    return [CheckResult("request", False, problem.split(":", 1)[0], "a satisfiable request",
+                        f"request problem: {problem}") for problem in req.problems]

@@ -177,11 +177,12 @@ class Reviser:
         if not content:
             return []
         added: list[str] = []
+        nothing: list[str] = []
         in_draft = {s.text for sec in self.draft.sections for s in split_cited_sentences(sec.body)}
         for path in self.uncited_sources():
             pick = self._coverage_sentence(path, content, in_draft)
             if pick is None:
-                log.warning("no citable text in %s", path)
+                nothing.append(path)
                 continue
             sec, cand = pick
             if cand.text in in_draft:
@@ -197,6 +198,9 @@ class Reviser:
             in_draft.add(cand.text)
             added.append(path)
             self._log(rnd, "cite_file", sec.title, f"{path}: {cand.text[:40]}")
+        if nothing:  # one line for all of them, however many files there are
+            more = f" (+{len(nothing) - 5} more)" if len(nothing) > 5 else ""
+            log.warning("no citable text in %d file(s): %s%s", len(nothing), ", ".join(nothing[:5]), more)
         return added
 
     def _co_cite(self, text: str, pid: str) -> bool:

@@ -30,6 +30,7 @@ class Requirements:
     title: str | None = None     # 《...》 title when given
     role: str | None = None      # 假设你是一名… → the writer's role
     cite_sources: bool = True
+    problems: list[str] = field(default_factory=list)  # contradictory or impossible asks, stated as found
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from sourcebook.models import Passage, SourceRecord
 
 SCHEMA_VERSION = "1"
@@ -78,27 +80,39 @@ class Store:
         self._local = threading.local()
         self._index = None  # search.KeywordIndex, loaded lazily
         self._dense = None  # search._DenseCache, loaded lazily
+        self._writer_lock = FileLock(self.dir / "writer.lock", thread_local=False, is_singleton=True)
         try:
-            conn = self.conn
-            conn.executescript(SCHEMA)
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(sources)")}
-            if "mtime_ns" not in columns:  # stores made before file times were recorded
-                conn.execute("ALTER TABLE sources ADD COLUMN mtime_ns INTEGER NOT NULL DEFAULT 0")
-            if self.get_meta("schema") is None:
-                self.set_meta("schema", SCHEMA_VERSION)
-                self.set_meta("folder", str(self.folder))
-                self.set_meta("generation", "0")
-            conn.commit()
+            with self.writer_lock():
+                self._init_schema()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: unreadable store ({e})") from e
+
+    def writer_lock(self) -> FileLock:
+        """The lock a process holds while it writes sources and passages: parallel ingests of one folder
+        wait for each other (and then find the work done) instead of failing with "database is locked".
+        Re-entrant within a process; released by the OS if the holder dies."""
+        return self._writer_lock
+
+    def _init_schema(self) -> None:
+        conn = self.conn
+        conn.executescript(SCHEMA)
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(sources)")}
+        if "mtime_ns" not in columns:  # stores made before file times were recorded
+            conn.execute("ALTER TABLE sources ADD COLUMN mtime_ns INTEGER NOT NULL DEFAULT 0")
+        if self.get_meta("schema") is None:
+            self.set_meta("schema", SCHEMA_VERSION)
+            self.set_meta("folder", str(self.folder))
+            self.set_meta("generation", "0")
+        conn.commit()
 
     # -- connection -------------------------------------------------------------------------------
     @property
     def conn(self) -> sqlite3.Connection:
         c = getattr(self._local, "conn", None)
         if c is None:
-            c = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            c = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
             c.row_factory = sqlite3.Row
+            c.execute("PRAGMA busy_timeout=60000")
             c.execute("PRAGMA journal_mode=WAL")
             c.execute("PRAGMA synchronous=NORMAL")
             c.execute("PRAGMA foreign_keys=ON")

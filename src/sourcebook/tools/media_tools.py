@@ -18,8 +18,16 @@ from sourcebook.media.video import analyze_video, clip_timeline, render_timeline
 def _check(path: str | Path) -> Path:
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"{p}: no such file")
+        raise FileNotFoundError(f"{p.name}: no such file")
     return p
+
+
+def _reason(error: BaseException, p: Path) -> str:
+    """The error's message with the file's absolute path (from the decoder) shortened to its name."""
+    text = str(error)
+    for full in {str(p.resolve()), str(p.absolute()), str(p)}:
+        text = text.replace(full, p.name)
+    return text
 
 
 def video_understanding(path: str | Path, settings: Any = None) -> str:
@@ -28,7 +36,7 @@ def video_understanding(path: str | Path, settings: Any = None) -> str:
     try:
         tl = analyze_video(p, settings=settings)
     except MediaError as e:
-        return f"{p.name}: cannot analyse video: {e}"
+        return f"{p.name}: cannot analyse video: {_reason(e, p)}"
     info = tl.info
     head = [f"{p.name}: video {format_ts(tl.duration_s)} ({tl.duration_s:.1f} s)"]
     if info.get("width"):
@@ -54,7 +62,7 @@ def video_temporal_qa(
     try:
         tl = analyze_video(p, settings=settings)
     except MediaError as e:
-        return f"{p.name}: cannot analyse video: {e}"
+        return f"{p.name}: cannot analyse video: {_reason(e, p)}"
     scenes, segs = clip_timeline(tl, start_s, end_s)
     lo, hi = max(0.0, start_s), min(end_s, tl.duration_s)
     head = f"{p.name} [{format_range(lo, hi)}]"
@@ -97,7 +105,7 @@ def audio_transcribe(path: str | Path, language: str | None = None, settings: An
     try:
         tr = transcribe(p, language=language, settings=settings)
     except MediaError as e:
-        return f"{p.name}: cannot transcribe: {e}"
+        return f"{p.name}: cannot transcribe: {_reason(e, p)}"
     head = f"{p.name}: {tr.duration_s:.1f} s of audio, language {tr.language or '?'}"
     if not tr.segments:
         return head + "\n(no speech detected)"
@@ -110,4 +118,4 @@ def image_describe(path: str | Path, settings: Any = None) -> str:
     try:
         return render_description(describe_image(p, settings=settings))
     except MediaError as e:
-        return f"{p.name}: cannot read image: {e}"
+        return f"{p.name}: cannot read image: {_reason(e, p)}"
