@@ -32,7 +32,7 @@ MAX_TABLE_CELL = 600       # a longer "cell" means a page frame detected as a ta
 
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|，|、|\band\b|&)\s*")
 _BAD_TITLE = re.compile(
-    r"^(untitled|\(anonymous\)|microsoft (word|powerpoint)|document\d*$|abstract$|contents$|introduction$"
+    r"^(untitled|\(?anonymous\)?$|microsoft (word|powerpoint)|document\d*$|abstract$|contents$|introduction$"
     r"|\d+(\.\d+)*\.?\s+\S+$)|\.(docx?|pdf|pptx?|tex|dvi)$",
     re.I,
 )
