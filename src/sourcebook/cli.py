@@ -96,6 +96,9 @@ def ingest(
         table.add_row(s.path, s.kind, str(s.passages), status)
     console.print(table)
     console.print(f"{len(report.changed)} changed, {len(report.removed)} removed · store: {report.store.path}")
+    from sourcebook.store import background
+
+    console.print(background.status(report.store))
 
 
 @app.command()
@@ -108,7 +111,10 @@ def inspect(
 
     _check_folder(folder)
     report = ingest_with_progress(folder)
+    from sourcebook.store import background
+
     typer.echo(folder_summary(report.store, max_chars=max_chars))
+    err.print(background.status(report.store))
 
 
 @app.command()
