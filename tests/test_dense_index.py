@@ -60,7 +60,9 @@ def test_server_embedder_vectors_prefixes_and_cache(server: EmbeddingServer, tmp
     assert hits[0].source == "brief.md"
     sent = len(server.received)
     store.search("the lantern of the old harbour", k=3, mode="dense")
-    assert len(server.received) == sent + 1  # only the query again
+    assert len(server.received) == sent  # passages cached in the store, the query vector in the searcher
+    store.search("lantern harbour boats", k=3, mode="dense")
+    assert server.received[sent:] == ["query: lantern harbour boats"]
     assert store.dense_progress(emb.model_id)[0] > 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 MODES = ("hybrid", "bm25", "dense")
 LAZY_BATCH = 4   # candidates embedded per step while the query's time budget lasts
+QUERY_CACHE = 1024
 
 
 class DenseCache:
@@ -84,6 +86,21 @@ class Searcher:
         self._lock = threading.RLock()
         self._index: KeywordIndex | None = None
         self._dense: DenseCache | None = None
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # recent query vectors
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's unit vector (the last ``QUERY_CACHE`` queries are kept)."""
+        with self._lock:
+            vec = self._queries.get(query)
+            if vec is not None:
+                self._queries.move_to_end(query)
+                return vec
+        vec = self.embedder.embed_queries([query])[0]
+        with self._lock:
+            self._queries[query] = vec
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vec
 
     def keyword_index(self) -> KeywordIndex:
         """The keyword index of the store's current generation (loaded or built once)."""
@@ -124,7 +141,7 @@ class Searcher:
     def _dense_scores(self, query: str, idx: KeywordIndex, bm25_pos: np.ndarray, n_embed: int,
                       mask: np.ndarray | None, limit: int, budget_s: float) -> dict[int, float]:
         start = time.perf_counter()
-        q = self.embedder.embed_queries([query])[0]
+        q = self.query_vector(query)
         cache = self.dense_cache()
         self._embed_lazily(cache, idx, bm25_pos, n_embed, start + budget_s)
         if not len(cache.positions):
