@@ -125,3 +125,18 @@ def test_query_budget_bounds_lazy_embedding(monkeypatch: pytest.MonkeyPatch, tmp
     store = ingest_folder(folder, get_settings()).store
     store.search("copper falcon season", k=5)
     assert store.dense_progress(model)[0] >= 5
+
+
+def test_module_functions_and_truncation_with_the_bundled_model() -> None:
+    from sourcebook.store import dense
+
+    q = dense.embed_query("where do bees find food")
+    qs = dense.embed_queries(["where do bees find food", "潮汐能"])
+    p = dense.embed_passages(["Bees dance to show where the flowers are."])
+    assert q.shape == (384,) and qs.shape == (2, 384) and p.shape == (1, 384)
+    assert np.allclose(qs[0], q, atol=1e-5) and abs(float(np.linalg.norm(p[0])) - 1) < 1e-4
+    emb = LocalE5(max_chars=40)
+    head = "Bees dance to show where the flowers are"
+    long = emb.embed_passages([head + " and then they fly back to the hive with nectar and pollen."])
+    assert np.allclose(long, emb.embed_passages([head]), atol=1e-5)  # only what the model is given counts
+    assert emb.model_id != LocalE5().model_id  # vectors of another cut are cached apart

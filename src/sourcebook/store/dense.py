@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sourcebook.models import Passage
     from sourcebook.store.db import Store
 
-__all__ = ["DIM", "MAX_CHARS", "MODEL_NAME", "default_embedder", "embed_passages", "embed_query",
+__all__ = ["DIM", "MAX_CHARS", "MODEL_NAME", "default_embedder", "embed_passages", "embed_queries", "embed_query",
            "passage_vectors", "prewarm"]
 
 
@@ -32,6 +32,11 @@ def default_embedder() -> Embedder:
 def embed_query(text: str) -> np.ndarray:
     """Unit vector of a search query."""
     return default_embedder().embed_queries([text])[0]
+
+
+def embed_queries(texts: list[str]) -> np.ndarray:
+    """Unit vectors of queries or claims (rows), in order."""
+    return default_embedder().embed_queries(list(texts))
 
 
 def embed_passages(texts: list[str], batch: int = 16) -> np.ndarray:
