@@ -206,9 +206,15 @@ def load_whisper(name: str, models_dir: Path, compute_type: str = "int8", cpu_th
     with _lock:
         model = _models.get(key)
         if model is None:
-            model = _model_class()(
-                str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
-                num_workers=1, local_files_only=True,
-            )
+            try:
+                model = _model_class()(
+                    str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
+                    num_workers=1, local_files_only=True,
+                )
+            except RuntimeError as e:  # CTranslate2 refuses truncated or mismatched weights
+                size = (model_dir / "model.bin").stat().st_size if (model_dir / "model.bin").exists() else 0
+                raise ModelUnavailableError(
+                    f"Whisper model {name!r} in {model_dir} cannot be loaded ({e}); model.bin has {size:,} bytes"
+                ) from e
             _models[key] = model
     return model
