@@ -76,9 +76,9 @@ def normalize_zip(path: Path) -> None:
 
 
 def find_cjk_font() -> tuple[str, bytes | str | None]:
-    """Locate a font that can draw Chinese: a system font from fontconfig, else the CJK fallback font that
-    ships inside PyMuPDF. Returns ``(description, font file path or bytes)``; ``(…, None)`` when neither
-    exists (callers then draw English text with PIL's default font)."""
+    """Locate a font that can draw Chinese: a system font from fontconfig. Returns ``(description, font
+    file path or bytes)``; ``(…, None)`` when there is none (callers then draw English text with PIL's
+    default font)."""
     if shutil.which("fc-list"):
         try:
             out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=20).stdout
@@ -88,14 +88,6 @@ def find_cjk_font() -> tuple[str, bytes | str | None]:
         files = [f for f in files if f.lower().endswith((".ttf", ".ttc", ".otf"))]
         if files:
             return f"system font {files[0]}", files[0]
-    try:
-        import pymupdf
-
-        font = pymupdf.Font("cjk")
-        if font.has_glyph(ord("光")):
-            return f"PyMuPDF built-in {font.name}", bytes(font.buffer)
-    except Exception:
-        pass
     return "PIL default font (English only)", None
 
 

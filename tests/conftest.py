@@ -17,4 +17,9 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("SOURCEBOOK_CACHE_DIR", str(cache))
     # assembled models are shared across tests (and runs): building them is slow and they never change
     monkeypatch.setenv("SOURCEBOOK_MODELS_HOME", str(MODELS_DIR))
+    # no background dense index from every ingest of the suite: the tests that want one start it
+    monkeypatch.setenv("SOURCEBOOK_SEARCH__BACKGROUND_INDEX", "false")
+    # hybrid results must not depend on how loaded the machine is: every candidate gets embedded
+    # (the time budget is tested on its own in test_dense_index.py)
+    monkeypatch.setenv("SOURCEBOOK_SEARCH__DENSE_BUDGET_MS", "600000")
     return cache

@@ -61,28 +61,41 @@ def make_image_with_text(path: Path | None, text: str, size: tuple[int, int] = (
     return img
 
 
-def make_scanned_pdf(path: Path, text: str) -> Path:
-    """A PDF whose only page is a picture of ``text`` (no text layer)."""
-    import pymupdf
+def make_image_pdf(path: Path, pages: Sequence[Image.Image], page_size: tuple[float, float] = (600, 200)) -> Path:
+    """A PDF whose pages are pictures (no text layer), each image stretched over its page."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
 
-    buf = io.BytesIO()
-    make_image_with_text(None, text).save(buf, format="PNG")
-    doc = pymupdf.open()
-    page = doc.new_page(width=600, height=200)
-    page.insert_image(page.rect, stream=buf.getvalue())
-    doc.save(path)
-    doc.close()
+    c = canvas.Canvas(str(path), pagesize=page_size)
+    for img in pages:
+        w, h = page_size
+        if img.width < img.height and w > h:  # a page turned by 90° is a portrait page
+            w, h = h, w
+        c.setPageSize((w, h))
+        c.drawImage(ImageReader(img), 0, 0, width=w, height=h)
+        c.showPage()
+    c.save()
     return path
+
+
+def make_scanned_pdf(path: Path, text: str, turn: int = 0) -> Path:
+    """A PDF whose only page is a picture of ``text`` (no text layer), optionally turned by ``turn``°."""
+    img = make_image_with_text(None, text)
+    if turn:
+        img = img.rotate(turn, expand=True)
+    return make_image_pdf(path, [img])
 
 
 def make_encrypted_pdf(path: Path, text: str = "secret text", password: str = "pw") -> Path:
     """A PDF that needs ``password`` to open."""
-    import pymupdf
+    from reportlab.lib.pdfencrypt import StandardEncryption
+    from reportlab.pdfgen import canvas
 
-    doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), text)
-    doc.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=password, owner_pw=password + "-owner")
-    doc.close()
+    enc = StandardEncryption(password, ownerPassword=password + "-owner", strength=128)
+    c = canvas.Canvas(str(path), encrypt=enc)
+    c.drawString(72, 720, text)
+    c.showPage()
+    c.save()
     return path
 
 

@@ -140,24 +140,30 @@ def test_office_corrupt_files(tmp_path: Path) -> None:
         run("docx", bad_doc, tmp_path)
 
 
-def test_pdf_running_headers_overprint_and_paragraphs(tmp_path: Path) -> None:
-    import pymupdf
+def _canvas(path: Path, size: tuple[float, float] = (595, 842)):
+    from reportlab.pdfgen import canvas
 
-    doc = pymupdf.open()
+    return canvas.Canvas(str(path), pagesize=size)
+
+
+def test_pdf_running_headers_overprint_and_paragraphs(tmp_path: Path) -> None:
+    path = tmp_path / "running.pdf"
+    c = _canvas(path)
     for n in range(1, 6):
-        page = doc.new_page(width=595, height=842)
-        page.insert_text((72, 40), "ACME Annual Report 2024", fontsize=9)
-        page.insert_text((290, 820), f"{n}", fontsize=9)
-        page.insert_text((72, 120), f"Heading {n}", fontsize=11)
+        c.setFont("Helvetica", 9)
+        c.drawString(72, 842 - 40, "ACME Annual Report 2024")
+        c.drawString(290, 842 - 820, f"{n}")
+        c.setFont("Helvetica", 11)
+        c.drawString(72, 842 - 120, f"Heading {n}")
         y = 140
         for line in ("The first paragraph starts on this line and it keeps going until the right",
                      "margin so that it wraps onto a second line that ends here."):
-            page.insert_text((72, y), line, fontsize=11)
+            c.drawString(72, 842 - y, line)
             y += 13
         for _ in range(2):  # fake bold: the same words drawn twice over each other
-            page.insert_text((72, 200), f"Bold statement number {n}.", fontsize=11)
-    path = tmp_path / "running.pdf"
-    doc.save(path)
+            c.drawString(72, 842 - 200, f"Bold statement number {n}.")
+        c.showPage()
+    c.save()
     passages, ctx = run("pdf", path, tmp_path)
     assert set(ctx.meta["running_lines_dropped"]) == {"ACME Annual Report #", "#"}
     text = "\n".join(p.text for p in passages)
@@ -172,19 +178,20 @@ def test_pdf_running_headers_overprint_and_paragraphs(tmp_path: Path) -> None:
 
 
 def test_pdf_title_and_authors_from_first_page(tmp_path: Path) -> None:
-    import pymupdf
-
     from sourcebook.ingest.pdf import _name_line
 
-    doc = pymupdf.open()
-    page = doc.new_page(width=595, height=842)
-    page.insert_text((72, 100), "Tidal Energy in Small Harbours", fontsize=22)
-    page.insert_text((72, 130), "Maria Lopez1, Chen Wei2*", fontsize=12)
-    page.insert_text((72, 150), "Harbour Institute, Lisbon", fontsize=10)
-    for i in range(12):
-        page.insert_text((72, 200 + 14 * i), f"Body line {i} describes turbines and tides in detail.", fontsize=10)
     path = tmp_path / "untitled.pdf"
-    doc.save(path)
+    c = _canvas(path)
+    c.setFont("Helvetica", 22)
+    c.drawString(72, 842 - 100, "Tidal Energy in Small Harbours")
+    c.setFont("Helvetica", 12)
+    c.drawString(72, 842 - 130, "Maria Lopez1, Chen Wei2*")
+    c.setFont("Helvetica", 10)
+    c.drawString(72, 842 - 150, "Harbour Institute, Lisbon")
+    for i in range(12):
+        c.drawString(72, 842 - (200 + 14 * i), f"Body line {i} describes turbines and tides in detail.")
+    c.showPage()
+    c.save()
     _, ctx = run("pdf", path, tmp_path)
     assert ctx.meta["title"] == "Tidal Energy in Small Harbours"
     assert ctx.meta["authors"] == ["Maria Lopez", "Chen Wei"]

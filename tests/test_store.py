@@ -78,8 +78,11 @@ def test_ingest_search_and_locators(tmp_path: Path):
         assert p is not None and p.text == h.text and p.locator == h.locator
 
 
-def test_dense_and_hybrid_find_paraphrase(tmp_path: Path):
+def test_dense_and_hybrid_find_paraphrase(tmp_path: Path, monkeypatch):
     from sourcebook.store.dense import prewarm
+
+    # candidates are embedded however loaded the machine is (the budget itself: test_dense_index.py)
+    monkeypatch.setenv("SOURCEBOOK_SEARCH__DENSE_BUDGET_MS", "600000")
 
     folder = make_folder(tmp_path)
     store = ingest_folder(folder).store

@@ -95,6 +95,9 @@ def ingest(
     console.print(table)
     console.print(f"{len(report.changed)} changed, {len(report.removed)} removed · store: {report.store.path}",
                   markup=False, highlight=False)
+    from sourcebook.store import background
+
+    console.print(background.status(report.store), markup=False, highlight=False)
 
 
 @app.command()
@@ -107,7 +110,10 @@ def inspect(
 
     _check_folder(folder)
     report = ingest_with_progress(folder)
+    from sourcebook.store import background
+
     typer.echo(folder_summary(report.store, max_chars=max_chars))
+    err.print(background.status(report.store))
 
 
 @app.command()

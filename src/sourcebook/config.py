@@ -48,11 +48,28 @@ class MediaSettings(BaseModel):
 
 
 class SearchSettings(BaseModel):
-    dense: bool = True               # lazily embed BM25 candidates with multilingual-e5-small
-    dense_candidates: int = 24       # how many BM25 candidates get dense scores (embedded lazily, cached)
+    dense: bool = True               # dense scores: every vector already built plus lazily embedded candidates
+    dense_candidates: int = 24       # how many BM25 candidates may be embedded lazily by a query
+    dense_budget_ms: int = 250       # time a query may spend embedding uncached candidates
+    background_index: bool = True    # after ingest, a background process embeds every passage
+    dense_workers: int = 2           # embedding threads of that process (one model handle each)
+    embed_chars: int = 320           # head of a passage embedded by the bundled e5 model
     fusion: str = "weighted"         # weighted | rrf (measured: benchmarks/bench_retrieval.py)
     rrf_k: int = 60
     dense_weight: float = 0.4        # dense share of the fused score
+
+
+class EmbeddingSettings(BaseModel):
+    """An OpenAI-compatible ``/v1/embeddings`` server to use instead of the bundled e5 model."""
+
+    base_url: str | None = None      # e.g. http://127.0.0.1:8000/v1
+    model: str = ""
+    api_key: SecretStr | None = None
+    max_chars: int = 2000            # head of a passage sent to the server
+    batch: int = 64
+    timeout_s: float = 60.0
+    query_prefix: str = ""           # "query: " for e5 models
+    passage_prefix: str = ""         # "passage: " for e5 models
 
 
 class Settings(BaseSettings):
@@ -77,6 +94,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @classmethod

@@ -147,13 +147,15 @@ def ingest_folder(folder: Path, settings: Settings | None = None, progress: Prog
     report = IngestReport(store)
     with store.writer_lock():  # a parallel ingest of this folder finishes first; its work is then reused
         _update(store, folder, settings, report, progress)
-    from sourcebook.store.search import keyword_index
-
-    keyword_index(store)  # build now so the first search is fast
+    store.searcher.keyword_index()  # build now so the first search is fast
     if dense_all:
         from sourcebook.store.dense import prewarm
 
         prewarm(store, progress=(lambda d, t: progress("embed", "", d, t)) if progress else None)
+    elif settings.search.dense and settings.search.background_index:
+        from sourcebook.store import background
+
+        background.start(store)
     report.sources = store.sources()
     return report
 

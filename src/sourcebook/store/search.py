@@ -1,15 +1,20 @@
-"""Hybrid search: BM25 over every passage, dense (e5) scores for BM25 candidates and cached vectors,
-fused by reciprocal rank (or weights), with an optional "diverse" selection across documents."""
+"""Hybrid search: BM25 over every passage, dense (e5) scores from every vector built so far (by the background
+index) plus BM25 candidates embedded within a time budget, fused by weights (or reciprocal rank), with an
+optional "diverse" selection across documents. One :class:`Searcher` per store owns the keyword index, the
+in-memory copy of the vectors and the lock that guards both."""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sourcebook.models import Hit
-from sourcebook.store import dense
+from sourcebook.store.embedder import Embedder, get_embedder
+from sourcebook.store.hashing import text_hash
 from sourcebook.store.index import KeywordIndex, load_index
 from sourcebook.store.tokenize import tokenize
 
@@ -17,37 +22,48 @@ if TYPE_CHECKING:
     from sourcebook.store.db import Store
 
 MODES = ("hybrid", "bm25", "dense")
-_lock = threading.Lock()
+LAZY_BATCH = 2   # candidates embedded per step while the query's time budget lasts
+COST_PER_CHAR = 1 / 1700  # seconds per embedded character before the first measurement (e5-small, 1 core)
+QUERY_CACHE = 1024
 
 
-class _DenseCache:
-    """In-memory copy of the vectors cached in the store, with each vector's position in the keyword index
-    (-1 when its passage is not indexed); grown as queries embed more passages. Reset with the index."""
+class DenseCache:
+    """In-memory copy of the store's vectors for one model, with each vector's position in the keyword
+    index (-1 when its passage is not indexed); topped up from the store before each query."""
 
-    def __init__(self, store: Store, idx: KeywordIndex) -> None:
+    def __init__(self, idx: KeywordIndex, dim: int) -> None:
         self.idx = idx
-        rowids, self.matrix = dense.cached_matrix(store)
-        self.positions = self._positions(rowids)
-        self.known = set(rowids.tolist())
+        self.matrix = np.zeros((0, dim), dtype=np.float32)
+        self.positions = np.zeros(0, dtype=np.int64)
+        self.known: set[int] = set()
+        self.last_row = 0   # last embeddings row read from the store
 
     def _positions(self, rowids: np.ndarray) -> np.ndarray:
         indexed = self.idx.rowids
-        if not len(indexed):
+        if not len(indexed) or not len(rowids):
             return np.full(len(rowids), -1, dtype=np.int64)
         pos = np.searchsorted(indexed, rowids)
         hit = (pos < len(indexed)) & (indexed[np.minimum(pos, len(indexed) - 1)] == rowids)
         return np.where(hit, pos, -1)
 
+    def refresh(self, store: Store, model: str) -> None:
+        """Read the vectors stored since the last refresh (by the background index or other processes)."""
+        self.last_row, rowids, blobs = store.vectors_after(model, self.last_row)
+        if rowids:
+            self.add(rowids, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(rowids), -1))
+
     def add(self, rowids: list[int], vecs: np.ndarray) -> None:
         new = [(r, v) for r, v in zip(rowids, vecs, strict=True) if r not in self.known]
         if not new:
             return
+        if self.matrix.shape[1] != len(new[0][1]):
+            self.matrix = np.zeros((0, len(new[0][1])), dtype=np.float32)
         self.positions = np.concatenate([self.positions, self._positions(np.array([r for r, _ in new]))])
         self.matrix = np.vstack([self.matrix, np.vstack([v for _, v in new])])
         self.known.update(r for r, _ in new)
 
     def scores(self, q: np.ndarray, mask: np.ndarray | None, keep: np.ndarray, limit: int) -> dict[int, float]:
-        """Cosine per index position: the ``limit`` best cached vectors plus those at positions ``keep``."""
+        """Cosine per index position: the ``limit`` best vectors plus those at positions ``keep``."""
         if not len(self.positions):
             return {}
         sims = self.matrix @ q
@@ -61,15 +77,124 @@ class _DenseCache:
         return dict(zip(self.positions[cand].tolist(), sims[cand].tolist(), strict=True))
 
 
-def keyword_index(store: Store) -> KeywordIndex:
-    """The store's keyword index, loaded once per generation."""
-    with _lock:
-        idx = store._index
-        if idx is None or idx.generation != store.generation:
-            idx = load_index(store)
-            store._index = idx
-            store._dense = None
-        return idx
+class Searcher:
+    """Search over one store: owns its keyword index and dense cache (rebuilt for a new generation of
+    passages) and the lock that guards them."""
+
+    def __init__(self, store: Store, embedder: Embedder | None = None) -> None:
+        self.store = store
+        self.embedder = embedder or get_embedder(store.settings)
+        self._lock = threading.RLock()
+        self._index: KeywordIndex | None = None
+        self._dense: DenseCache | None = None
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # recent query vectors
+        self._cost_per_char = COST_PER_CHAR
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's unit vector (the last ``QUERY_CACHE`` queries are kept)."""
+        with self._lock:
+            vec = self._queries.get(query)
+            if vec is not None:
+                self._queries.move_to_end(query)
+                return vec
+        vec = self.embedder.embed_queries([query])[0]
+        with self._lock:
+            self._queries[query] = vec
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vec
+
+    def keyword_index(self) -> KeywordIndex:
+        """The keyword index of the store's current generation (loaded or built once)."""
+        with self._lock:
+            gen = self.store.generation
+            if self._index is None or self._index.generation != gen:
+                self._index = load_index(self.store)
+                self._dense = None
+            return self._index
+
+    def dense_cache(self) -> DenseCache:
+        """Every vector of the store for this embedder, topped up with those stored since the last call."""
+        with self._lock:
+            idx = self.keyword_index()
+            if self._dense is None:
+                self._dense = DenseCache(idx, self.embedder.dim or 1)
+            self._dense.refresh(self.store, self.embedder.model_id)
+            return self._dense
+
+    def _embed_lazily(self, cache: DenseCache, idx: KeywordIndex, bm25_pos: np.ndarray, n: int,
+                      deadline: float) -> None:
+        """Embed (and store) uncached BM25 candidates, best first, until ``deadline``."""
+        need = [r for r in (int(idx.rowids[p]) for p in bm25_pos[:n]) if r not in cache.known]
+        if not need:
+            return
+        by_row = self.store.passages_by_rowid(need)
+        todo = [r for r in need if r in by_row]
+        for i in range(0, len(todo), LAZY_BATCH):
+            part = todo[i: i + LAZY_BATCH]
+            texts = [by_row[r].text for r in part]
+            chars = sum(min(len(t), self.embedder.max_chars or len(t)) for t in texts)
+            # start a step only if it is expected to end within the budget (cost per character measured
+            # on this machine, as it is loaded now)
+            if time.perf_counter() + chars * self._cost_per_char >= deadline:
+                break
+            t0 = time.perf_counter()
+            vecs = self.embedder.embed_passages(texts)
+            self._cost_per_char = 0.5 * self._cost_per_char + 0.5 * (time.perf_counter() - t0) / max(1, chars)
+            self.store.put_embeddings([(text_hash(t), v.tobytes()) for t, v in zip(texts, vecs, strict=True)],
+                                      self.embedder.model_id)
+            cache.add(part, vecs)
+
+    def _dense_scores(self, query: str, idx: KeywordIndex, bm25_pos: np.ndarray, n_embed: int,
+                      mask: np.ndarray | None, limit: int, budget_s: float) -> dict[int, float]:
+        start = time.perf_counter()
+        q = self.query_vector(query)
+        cache = self.dense_cache()
+        self._embed_lazily(cache, idx, bm25_pos, n_embed, start + budget_s)
+        if not len(cache.positions):
+            return {}
+        return cache.scores(q, mask, bm25_pos, limit)
+
+    def search(self, query: str, k: int = 10, kinds: list[str] | None = None, mode: str = "hybrid",
+               diverse: bool = False, sources: list[str] | None = None) -> list[Hit]:
+        """Search the store's passages. ``mode`` is hybrid, bm25 or dense; ``kinds``/``sources`` filter by
+        source kind or path; ``diverse`` spreads hits over documents (≥ 5 documents, ≤ 2 passages each)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r} (use one of {', '.join(MODES)})")
+        query = query.strip()
+        if not query or k <= 0:
+            return []
+        cfg = _settings(self.store)
+        idx = self.keyword_index()
+        if not len(idx.rowids):
+            return []
+        mask = idx.mask(kinds, sources)
+        scores = idx.scores(tokenize(query), mask)
+        pool = max(k * (8 if diverse else 3), cfg.dense_candidates, 50)
+        bm25_pos = _top(scores, pool)
+        use_dense = mode in ("dense", "hybrid") and (cfg.dense or mode == "dense")
+        dscores: dict[int, float] = {}
+        if use_dense:
+            # dense mode waits for every candidate; hybrid embeds what its time budget allows
+            budget = float("inf") if mode == "dense" else cfg.dense_budget_ms / 1000
+            dscores = self._dense_scores(query, idx, bm25_pos, cfg.dense_candidates, mask, pool, budget)
+        if mode == "bm25" or not dscores:
+            ranked = [(int(p), float(scores[p])) for p in bm25_pos]
+        elif mode == "dense":
+            ranked = sorted(dscores.items(), key=lambda kv: -kv[1])
+        else:
+            ranked = _fuse([int(p) for p in bm25_pos], scores, dscores, cfg.fusion, cfg.rrf_k,
+                           cfg.dense_weight)
+        ranked = _diverse(ranked, idx, k) if diverse else ranked[:k]
+        passages = self.store.passages_by_rowid([int(idx.rowids[p]) for p, _ in ranked])
+        hits: list[Hit] = []
+        for p, s in ranked:
+            psg = passages.get(int(idx.rowids[p]))
+            if psg is None:
+                continue
+            hits.append(Hit(passage_id=psg.id, score=round(s, 6), text=psg.text, locator=psg.locator,
+                            label=psg.label, source=psg.source, kind=psg.kind, title=psg.title, loc=psg.loc))
+        return hits
 
 
 def _settings(store: Store):
@@ -89,23 +214,6 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
-def _dense_scores(store: Store, idx: KeywordIndex, query: str, bm25_pos: np.ndarray, n_embed: int,
-                  mask: np.ndarray | None, limit: int) -> dict[int, float]:
-    """Cosine score per index position for BM25 candidates (embedded lazily) and the best cached vectors."""
-    cache = getattr(store, "_dense", None)
-    if cache is None:
-        cache = _DenseCache(store, idx)
-        store._dense = cache
-    need = [r for r in (int(idx.rowids[p]) for p in bm25_pos[:n_embed]) if r not in cache.known]
-    if need:
-        by_row = store.passages_by_rowid(need)
-        ordered = [r for r in need if r in by_row]
-        cache.add(ordered, dense.passage_vectors(store, [by_row[r] for r in ordered]))
-    if not len(cache.positions):
-        return {}
-    return cache.scores(dense.embed_query(query), mask, bm25_pos, limit)
-
-
 def _fuse(bm25_rank: list[int], bm25_scores: np.ndarray, dense_scores: dict[int, float], how: str,
           rrf_k: int, weight: float) -> list[tuple[int, float]]:
     """Combine the keyword ranking and the dense scores; ``weight`` is the dense share (0 … 1)."""
@@ -115,7 +223,8 @@ def _fuse(bm25_rank: list[int], bm25_scores: np.ndarray, dense_scores: dict[int,
         bmax = max((float(bm25_scores[p]) for p in bm25_rank), default=0.0)
         for p in set(bm25_rank) | set(dense_rank):
             bs = float(bm25_scores[p]) / bmax if bmax > 0 else 0.0
-            ds = max(0.0, (dense_scores.get(p, 0.0) - 0.7) / 0.3)  # e5 cosines live in ~[0.7, 1]
+            # e5 cosines live in ~[0.7, 1]; a candidate left unembedded by the time budget keeps its BM25 place
+            ds = max(0.0, (dense_scores[p] - 0.7) / 0.3) if p in dense_scores else bs
             fused[p] = (1 - weight) * bs + weight * ds
     else:  # reciprocal rank fusion, each list weighted
         for r, p in enumerate(bm25_rank):
@@ -149,40 +258,3 @@ def _diverse(ranked: list[tuple[int, float]], idx: KeywordIndex, k: int, min_doc
         taken.add(p)
     rank = {p: r for r, (p, _) in enumerate(ranked)}
     return sorted(chosen, key=lambda ps: rank[ps[0]])
-
-
-def search(store: Store, query: str, k: int = 10, kinds: list[str] | None = None, mode: str = "hybrid",
-           diverse: bool = False, sources: list[str] | None = None) -> list[Hit]:
-    """Search the store's passages. ``mode`` is hybrid, bm25 or dense; ``kinds``/``sources`` filter by
-    source kind or path; ``diverse`` spreads hits over documents (≥ 5 documents, ≤ 2 passages each)."""
-    if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r} (use one of {', '.join(MODES)})")
-    query = query.strip()
-    if not query or k <= 0:
-        return []
-    cfg = _settings(store)
-    idx = keyword_index(store)
-    if not len(idx.rowids):
-        return []
-    mask = idx.mask(kinds, sources)
-    scores = idx.scores(tokenize(query), mask)
-    pool = max(k * (8 if diverse else 3), cfg.dense_candidates, 50)
-    bm25_pos = _top(scores, pool)
-    use_dense = mode in ("dense", "hybrid") and (cfg.dense or mode == "dense")
-    dscores = _dense_scores(store, idx, query, bm25_pos, cfg.dense_candidates, mask, pool) if use_dense else {}
-    if mode == "bm25" or not dscores:
-        ranked = [(int(p), float(scores[p])) for p in bm25_pos]
-    elif mode == "dense":
-        ranked = sorted(dscores.items(), key=lambda kv: -kv[1])
-    else:
-        ranked = _fuse([int(p) for p in bm25_pos], scores, dscores, cfg.fusion, cfg.rrf_k, cfg.dense_weight)
-    ranked = _diverse(ranked, idx, k) if diverse else ranked[:k]
-    passages = store.passages_by_rowid([int(idx.rowids[p]) for p, _ in ranked])
-    hits: list[Hit] = []
-    for p, s in ranked:
-        psg = passages.get(int(idx.rowids[p]))
-        if psg is None:
-            continue
-        hits.append(Hit(passage_id=psg.id, score=round(s, 6), text=psg.text, locator=psg.locator,
-                        label=psg.label, source=psg.source, kind=psg.kind, title=psg.title, loc=psg.loc))
-    return hits
