@@ -18,7 +18,9 @@ from difflib import SequenceMatcher
 from sourcebook.grounding.tokens import Token, normalise, tokenize
 
 _SENT_END = re.compile(r"[。！？!?；;]+|\.(?=\s|$)|\n\s*\n")
+_CLAUSE = re.compile(r"[，,；;：:]")
 MAX_WINDOW = 3
+MIN_CLAUSE = 4  # tokens: shorter pieces stay with the next clause
 
 
 @dataclass
@@ -50,31 +52,54 @@ def _counted(block_tokens: list[Token]) -> bool:
     return not (len(block_tokens) == 1 and block_tokens[0].cjk)
 
 
-def _align_tokens(ct: list[Token], pt: list[Token]) -> tuple[float, float, list[tuple[int, int, int]]]:
+def _align_tokens(ct: list[Token], pt: list[Token], clauses: list[tuple[int, int]]
+                  ) -> tuple[float, float, list[tuple[int, int, int]]]:
+    """Each clause of the claim is aligned in order with the window (clauses may come in another order:
+    "Between 2015 and 2020, Portland added …" against "Portland … between 2015 and 2020")."""
     total = sum(t.weight for t in ct) or 1.0
-    sm = SequenceMatcher(None, [t.text for t in ct], [t.text for t in pt], autojunk=False)
+    ptext = [t.text for t in pt]
     blocks, matched, runs = [], 0.0, 0.0
-    for a, b, size in sm.get_matching_blocks():
-        if size == 0 or not _counted(ct[a:a + size]):
-            continue
-        w = sum(t.weight for t in ct[a:a + size])
-        blocks.append((a, b, size))
-        matched += w
-        cjk = ct[a].cjk
-        if (cjk and size >= 3) or (not cjk and size >= 2):
-            runs += w
+    for c0, c1 in clauses:
+        sm = SequenceMatcher(None, [t.text for t in ct[c0:c1]], ptext, autojunk=False)
+        for a, b, size in sm.get_matching_blocks():
+            a += c0
+            if size == 0 or not _counted(ct[a:a + size]):
+                continue
+            w = sum(t.weight for t in ct[a:a + size])
+            blocks.append((a, b, size))
+            matched += w
+            cjk = ct[a].cjk
+            if (cjk and size >= 3) or (not cjk and size >= 2):
+                runs += w
+    blocks.sort(key=lambda x: x[1])
     return matched / total, (runs / matched if matched else 0.0), blocks
+
+
+def _clauses(claim: str, ct: list[Token]) -> list[tuple[int, int]]:
+    """Token ranges of the claim's clauses (cut at commas and semicolons)."""
+    cuts = [m.start() for m in _CLAUSE.finditer(claim)]
+    out, start = [], 0
+    for c in cuts:
+        end = next((i for i, t in enumerate(ct) if t.start >= c), len(ct))
+        if end - start >= MIN_CLAUSE:
+            out.append((start, end))
+            start = end
+    if start < len(ct):
+        out.append((start, len(ct)))
+    return out or [(0, len(ct))]
 
 
 def align(claim: str, passage: str) -> Alignment:
     """The best-aligned span of ``passage`` for ``claim`` (see the module doc)."""
-    ct = tokenize(normalise(claim))
+    claim = normalise(claim)
+    ct = tokenize(claim)
     if not ct or not passage.strip():
         return Alignment(claim_tokens=ct)
     bounds = sentence_bounds(passage)
     all_pt = tokenize(passage)
     best = Alignment(claim_tokens=ct)
     best_key = (-1.0, -1.0)
+    clauses = _clauses(claim, ct)
     for i in range(len(bounds)):
         for w in range(1, MAX_WINDOW + 1):
             if i + w > len(bounds):
@@ -83,10 +108,11 @@ def align(claim: str, passage: str) -> Alignment:
             pt = [t for t in all_pt if lo <= t.start < hi]
             if not pt:
                 continue
-            cov, coh, blocks = _align_tokens(ct, pt)
+            cov, coh, blocks = _align_tokens(ct, pt, clauses)
             key = (round(cov, 3), -w)
             if key > best_key:
                 best_key = key
-                span = (pt[blocks[0][1]].start, pt[blocks[-1][1] + blocks[-1][2] - 1].end) if blocks else (lo, lo)
+                span = ((pt[blocks[0][1]].start, pt[max(b + n for _, b, n in blocks) - 1].end) if blocks
+                        else (lo, lo))
                 best = Alignment(cov, coh, span, (lo, hi), blocks, ct, pt)
     return best

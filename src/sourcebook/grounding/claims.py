@@ -52,6 +52,11 @@ def _split(par: str) -> list[str]:
     out, i, start, n = [], 0, 0, len(par)
     while i < n:
         ch = par[i]
+        if ch in "[【":
+            m = CITATION.match(par, i)
+            if m:
+                i = m.end()
+                continue
         end = ch in _END or (ch == "." and (i + 1 == n or par[i + 1] in " \n[【") and not
                              (i > 0 and par[i - 1].isdigit() and i + 1 < n and par[i + 1].isdigit()))
         if end:

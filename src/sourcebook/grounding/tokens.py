@@ -47,6 +47,8 @@ def tokenize(text: str) -> list[Token]:
     for m in _TOKEN.finditer(text):
         t = unicodedata.normalize("NFKC", m.group(0)).lower().replace(",", "") if not CJK_CHAR.match(m.group(0)) \
             else m.group(0)
+        if t.endswith(("'s", "’s")):
+            t = t[:-2]
         out.append(Token(t, m.start(), m.end()))
     return out
 

@@ -13,6 +13,7 @@ held-out half by ``benchmarks/bench_grounding.py``.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -26,7 +27,8 @@ ACCEPTED = ("quoted", "supported")
 SUPPORTED = 0.72       # coverage at or above: supported (when consistent)
 UNSUPPORTED = 0.45     # coverage below: unsupported
 TOPIC = 0.35           # coverage from which a failed consistency check is a contradiction, not an absence
-COHESION = 0.55        # share of matched weight in runs, below which the order is not the passage's
+COHESION = 0.25        # share of matched weight in runs, below which the order is not the passage's
+MID_COHESION = 0.4     # in the band between UNSUPPORTED and SUPPORTED the match must also be cohesive
 E5_TIE = 0.86          # raw e5 cosine (claim as query, span as passage) that lets a mid-band claim pass
 
 _STRICT = {"quoted": 0, "supported": 1, "unsupported": 2, "contradicted": 3}
@@ -84,7 +86,11 @@ def find_quote(claim: str, passage: str) -> tuple[int, int] | None:
     at = p.find(c)
     if at < 0:
         return None
-    return where[at], where[at + len(c) - 1] + 1
+    end = where[at + len(c) - 1] + 1
+    tail = re.search(r"[%‰％°℃]+$", claim.rstrip("。.!?！？;；,， "))
+    if tail and passage[end:end + len(tail.group(0))] == tail.group(0):
+        end += len(tail.group(0))
+    return where[at], end
 
 
 def _e5(claim: str, span: str) -> float:
@@ -127,6 +133,9 @@ def verify_claim(claim: str, passages: Sequence[tuple[str, str, str]], citations
     if cov >= SUPPORTED:
         return Verdict(claim, "supported", f"follows the passage span in order (coverage {cov:.2f})", cites, pid,
                        span, cov, section)
+    if al.cohesion < MID_COHESION:
+        return Verdict(claim, "unsupported", f"partial alignment ({cov:.2f}) in scattered pieces "
+                       f"(cohesion {al.cohesion:.2f})", cites, pid, span, cov, section)
     if use_e5:
         sim = _e5(claim, text[al.window[0]:al.window[1]])
         if sim >= E5_TIE:
