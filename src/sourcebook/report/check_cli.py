@@ -59,7 +59,7 @@ def check_file(report: Path, request_text: str, folder: Path | None = None, sett
     With ``folder`` the folder is ingested (or its store reused), every citation is resolved to stored
     passages and every claim verified (``claims``: one entry per claim; ``claim_counts``: per verdict);
     without it the citation checks are unmeasured."""
-    from sourcebook.grounding.report import ground_sections, grounding_checks, markdown_sections
+    from sourcebook.grounding.report import ground_sections, grounding_checks, markdown_sections, unresolved
     from sourcebook.grounding.resolve import Resolver
     from sourcebook.grounding.verify import counts
     from sourcebook.report.checks import parse_report
@@ -89,6 +89,7 @@ def check_file(report: Path, request_text: str, folder: Path | None = None, sett
     out["requirements"] = req.to_dict()
     out["claim_counts"] = counts(verdicts) if resolver is not None else None
     out["claims"] = [v.to_dict() for v in verdicts]
+    out["unresolved"] = [{"citation": c, "reason": why} for c, why in unresolved(resolver)] if resolver else []
     return out
 
 
@@ -110,6 +111,7 @@ def register_cli(app: typer.Typer) -> None:
         the request (when given); with --folder every citation is resolved to the folder's passages and every
         claim verified. Exit code 0 when every measured check passes, 1 otherwise, 2 on bad input."""
         from rich.console import Console
+        from rich.markup import escape
 
         try:
             text = load_request(request, request_file, task, query_file)
@@ -127,13 +129,16 @@ def register_cli(app: typer.Typer) -> None:
             console = Console()
             checks = [CheckResult(**c) for c in result["checks"]]
             console.print(compliance_table(checks, title=f"{report.name} ({result['format']})"))
+            for u in result["unresolved"]:
+                console.print(f"[red]unresolvable[/red] {escape(u['citation'])}: {escape(u['reason'])}", highlight=False,
+                              soft_wrap=True)
             if result["claim_counts"] is not None:
                 n = result["claim_counts"]
                 console.print("claims: " + ", ".join(f"{k} {v}" for k, v in n.items()))
                 for c in result["claims"]:
                     if c["verdict"] in ("contradicted", "unsupported"):
-                        console.print(f"  [red]{c['verdict']}[/red] {c['sentence'][:70]} — {c['reason']}",
-                                      highlight=False)
+                        console.print(f"  [red]{c['verdict']}[/red] {escape(c['sentence'][:70])} — {escape(c['reason'])}",
+                                      highlight=False, soft_wrap=True)
             color = "green" if result["verdict"] == "pass" else "red"
             console.print(f"verdict: [{color}]{result['verdict'].upper()}[/{color}]  "
                           f"({result['passed']} passed, {result['failed']} failed, "
