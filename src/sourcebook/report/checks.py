@@ -22,9 +22,9 @@ from sourcebook.report.types import CITE_MARKER, CheckResult, Draft, Requirement
 
 __all__ = [
     "count_units", "split_references", "ParsedReport", "parse_report", "read_report", "sniff_format",
-    "check_text", "check_draft", "check_length", "check_sections", "check_format", "check_bullets",
+    "check_text", "check_length", "check_sections", "check_format", "check_bullets",
     "check_citations", "check_language", "check_not_empty", "check_title", "check_inputs_cited",
-    "check_citations_resolvable", "check_citations_supported", "overall_verdict", "compliance_table",
+    "check_citations_resolvable", "overall_verdict", "compliance_table",
     "compliance_dict", "write_compliance",
 ]
 
@@ -74,6 +74,8 @@ def split_references(md: str) -> tuple[str, str]:
         m = _REF_HEADING_LINE.match(s)
         if not m or not is_reference_title(m.group(1).strip("#* ")):
             continue
+        if re.match(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+", line) and s.rstrip().endswith(("：", ":")):
+            continue  # a list item introducing its sources ("1. 资料来源：…") is not the references heading
         level = _heading_level(s) or 7
         end = len(lines)
         for j in range(i + 1, len(lines)):
@@ -355,9 +357,41 @@ def _range_text(req: Requirements) -> str:
     return "no length requirement"
 
 
+def body_text(text: str, request: str = "") -> str:
+    """The report's body as length counts it: without the title block (the ``#`` title and the short
+    metadata lines under it), without a block that repeats the request, without notes the pipeline adds
+    (``（说明：…）``, ``（资料说明：…）``). References are removed by :func:`count_units`."""
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i < len(lines) and re.match(r"^#\s+\S", lines[i]):
+        i += 1
+        while i < len(lines) and (not lines[i].strip() or (len(lines[i].strip()) <= 40 and not lines[i].startswith("#")
+                                                         and not re.search(r"[。！？.!?]$", lines[i].strip()))):
+            i += 1
+        lines = lines[i:]
+    blocks = re.split(r"\n\s*\n", "\n".join(lines))
+    keep = [b for b in blocks if not _NOTE_BLOCK.match(b.strip()) and not (request and _echoes(b, request))]
+    return "\n\n".join(keep)
+
+
+_NOTE_BLOCK = re.compile(r"^[*_]*[（(](?:说明|资料说明|Note|Note on sources)[:：]")
+
+
+def _echoes(block: str, request: str) -> bool:
+    """A block of at least 40 characters most of whose character bigrams come from the request."""
+    b = re.sub(r"\s|^>+", "", block)
+    if len(b) < 40:
+        return False
+    req_grams = {request[i:i + 2] for i in range(len(request) - 1)}
+    grams = [b[i:i + 2] for i in range(len(b) - 1)]
+    return sum(g in req_grams for g in grams) >= 0.7 * len(grams)
+
+
 def check_length(body: str, req: Requirements) -> CheckResult:
-    """Body length (references excluded) within the requested range."""
-    n = count_units(body, req.unit)
+    """Body length (title block, echoed request, notes and references excluded) within the requested range."""
+    n = count_units(body_text(body, req.raw), req.unit)
     expected = _range_text(req)
     if req.min_units is None and req.max_units is None:
         return CheckResult("length", None, n, expected, "the request sets no length; measured only")
@@ -556,7 +590,7 @@ def check_language(body: str, req: Requirements) -> CheckResult:
 
 def check_not_empty(body: str, req: Requirements) -> CheckResult:
     """Not empty or near-empty: at least 30 % of the minimum length (or 200 chars / 100 words)."""
-    n = count_units(body, req.unit)
+    n = count_units(body_text(body, req.raw), req.unit)
     default_floor = 200 if req.unit == "chars" else 100
     floor = max(50, round(0.3 * req.min_units)) if req.min_units else default_floor
     return CheckResult("not_empty", n >= floor, n, f"≥ {floor} {req.unit}",
@@ -610,18 +644,6 @@ def check_citations_resolvable(marker_ids: Iterable[str], resolve: Callable[[str
                        ("unresolvable: " + ", ".join(bad[:20])) if bad else "")
 
 
-def check_citations_supported(scores: Mapping[str, float] | Iterable[tuple[str, float]],
-                              threshold: float = 0.5) -> CheckResult:
-    """Every cited claim is supported by its passage: support score ≥ threshold (scores keyed by claim/cite)."""
-    items = list(scores.items()) if isinstance(scores, Mapping) else list(scores)
-    if not items:
-        return CheckResult("citations_supported", None, 0, f"all ≥ {threshold}", "no support scores given")
-    weak = [(k, s) for k, s in items if s < threshold]
-    return CheckResult("citations_supported", not weak, f"{len(items) - len(weak)}/{len(items)}",
-                       f"all ≥ {threshold}",
-                       ("below threshold: " + ", ".join(f"{k} ({s:.2f})" for k, s in weak[:10])) if weak else "")
-
-
 def draft_markdown(draft: Draft) -> str:
     """The draft as Markdown with its ``[@id]`` markers (references section listed by cited ids)."""
     parts = [f"# {draft.title}", ""]
@@ -641,29 +663,6 @@ def draft_markdown(draft: Draft) -> str:
             parts.append(sec.body.strip())
         parts.append("")
     return "\n".join(parts)
-
-
-def check_draft(draft: Draft, req: Requirements, resolve: Callable[[str], Any] | None = None,
-                usable_sources: Iterable[str] | None = None,
-                support: Mapping[str, float] | None = None, threshold: float = 0.5) -> list[CheckResult]:
-    """Checks for a draft still carrying ``[@id]`` markers, plus the pipeline checks whose inputs are given:
-    ``resolve`` (passage id → Passage | None), ``usable_sources`` (paths that should each be cited) and
-    ``support`` (support score per citation)."""
-    md = draft_markdown(draft)
-    results = [r for r in check_text(md, req, "markdown") if r.name not in ("citations_numbered", "format")]
-    ids = [m for s in draft.sections for m in CITE_MARKER.findall(s.body)]
-    if resolve is not None:
-        results.append(check_citations_resolvable(ids, resolve))
-        if usable_sources is not None:
-            cited = set()
-            for pid in ids:
-                p = resolve(pid)
-                if p is not None:
-                    cited.add(p.source)
-            results.append(check_inputs_cited(cited, usable_sources))
-    if support is not None:
-        results.append(check_citations_supported(support, threshold))
-    return results
 
 
 # ------------------------------------------------------------------------------------------------ output
@@ -717,10 +716,12 @@ def compliance_dict(results: Iterable[CheckResult]) -> dict[str, Any]:
     }
 
 
-def write_compliance(results: Iterable[CheckResult], path: Path) -> Path:
-    """Write :func:`compliance_dict` as UTF-8 JSON to ``path``."""
+def write_compliance(results: Iterable[CheckResult], path: Path, extra: Mapping[str, Any] | None = None) -> Path:
+    """Write :func:`compliance_dict` (plus ``extra`` keys: claims, section_relevance, …) as UTF-8 JSON."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(compliance_dict(results), ensure_ascii=False, indent=2, default=str),
+    doc = compliance_dict(results)
+    doc.update(extra or {})
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str),
                     encoding="utf-8")
     return path

@@ -32,7 +32,7 @@ from sourcebook.report.prose import (
     strip_labels,
 )
 from sourcebook.report.relevance import Intent, on_topic, relevance, section_intent, terms_of
-from sourcebook.report.support import cjk_bigrams, content_words
+from sourcebook.report.terms import cjk_bigrams, content_words
 from sourcebook.report.types import Draft, DraftSection, Requirements
 
 EXTRACTIVE_NOTE = {
