@@ -80,7 +80,7 @@ def test_anchor_task_extractive(task, tmp_path):
     assert checks["length"].passed is True
     assert checks["citations_resolvable"].passed is True
     assert checks["inputs_cited"].passed is True, checks["inputs_cited"]
-    assert checks["citations_supported"].passed is True, checks["citations_supported"]
+    assert checks["claims_grounded"].passed is True, checks["claims_grounded"]
     assert res.verdict == "pass", [c for c in res.checks if c.passed is False]
 
 

@@ -46,9 +46,9 @@ def render_draft(draft: Draft, store: Any, req: Requirements) -> str:
 
 def draft_length(draft: Draft, store: Any, req: Requirements) -> int:
     """Length of the rendered draft's body, counted as every check counts it."""
-    from sourcebook.report.checks import count_units
+    from sourcebook.report.checks import body_text, count_units
 
-    return count_units(render_draft(draft, store, req), req.unit)
+    return count_units(body_text(render_draft(draft, store, req), req.raw), req.unit)
 
 
 def measure(draft: Draft, req: Requirements, store: Any, writer: Any = None, llm: Any = None,

@@ -139,6 +139,39 @@ class Reviser:
         if changed:
             sec.body = join_sentences(keep, self.req.language)
 
+    def sync_used(self) -> None:
+        """Every sentence already in the draft counts as used, so evidence additions never repeat one."""
+        from sourcebook.report.measure import _grams
+
+        for sec, _ in self.content_sections():
+            for s in split_cited_sentences(sec.body or ""):
+                if s.text not in self.extractive.used_texts:
+                    self.extractive.used_texts.add(s.text)
+                    self.extractive.used_grams.append(_grams(s.text))
+
+    def drop_duplicates(self, rnd: int) -> None:
+        """A sentence that repeats another one of the report (bigram/word Jaccard ≥ 0.8) is removed from the
+        longer of the two sections."""
+        from sourcebook.report.measure import DUPLICATE_JACCARD, _grams, _jaccard
+
+        seen: list[set[str]] = []
+        # the thinnest sections keep their sentences; a repeat goes from the section that can spare it
+        order = sorted(self.content_sections(), key=lambda p: _content_units(p[0].body, self.req.unit))
+        for sec, _ in order:
+            if not sec.body:
+                continue
+            keep, dropped = [], []
+            for s in split_cited_sentences(sec.body):
+                g = _grams(s.text)
+                if not _is_note(s.text) and any(_jaccard(g, h) >= DUPLICATE_JACCARD for h in seen):
+                    dropped.append(s.text[:40])
+                    continue
+                keep.append(s)
+                seen.append(g)
+            if dropped:
+                sec.body = join_sentences(keep, self.req.language)
+                self._log(rnd, "drop_duplicate", sec.title, "; ".join(dropped))
+
     def _llm_fix(self, s: CitedSentence, v: Any) -> CitedSentence | None:
         if self.llm is None or not hasattr(self.llm, "fix_claim"):
             return None
@@ -173,12 +206,15 @@ class Reviser:
                 return p.id, v.verdict
         return None
 
-    def write_missing(self, rnd: int) -> None:
+    def write_missing(self, rnd: int, use_llm: bool = True) -> None:
+        """An empty section is written (model, else evidence sentences not used elsewhere), or says that the
+        sources hold nothing for it."""
         for sec, ev in self.content_sections():
             if _content_units(sec.body, self.req.unit) > 0 or NO_EVIDENCE[self.draft.language] in sec.gaps:
                 continue
+            self.sync_used()
             body = ""
-            if self.llm is not None:
+            if self.llm is not None and use_llm:
                 body = self.llm.write_section(sec, ev, self.req, self.draft)
             if not body:
                 body = self.extractive.write_section(sec, ev, self.req, self.draft)
@@ -361,6 +397,7 @@ class Reviser:
 
     def _more(self, sec: DraftSection, ev: SectionEvidence, need: int) -> str:
         """Evidence sentences for ``sec``: a short addition continues the last paragraph (no connector)."""
+        self.sync_used()
         start = 1 if need >= SHORT_ADDITION else 0
         return self.extractive.more(sec, ev, self.req, need, start_paragraph=start)
 
@@ -508,6 +545,7 @@ class Reviser:
         results: list[CheckResult] = []
         for rnd in range(1, self.max_rounds + 1):
             self.fix_citations(rnd)
+            self.drop_duplicates(rnd)
             self.write_missing(rnd)
             self.cite_missing_files(rnd)
             self.fit_length(rnd)
@@ -516,7 +554,12 @@ class Reviser:
             if not failing:
                 break
         self.fix_citations(self.max_rounds + 1)
+        self.drop_duplicates(self.max_rounds + 1)
+        self.write_missing(self.max_rounds + 1)
         self.final_pass()
+        self.drop_duplicates(99)
+        self.write_missing(99, use_llm=False)
+        self._fit_final()
         return self.measure()
 
 
