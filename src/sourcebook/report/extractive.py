@@ -281,6 +281,8 @@ class ExtractiveWriter:
         sentence already used in the report."""
         lang = req.language
         self._req = req
+        if section.sources_missing:
+            return []
         cands = [c for c in self.candidates(evidence, lang) if not exclude or c.text not in exclude]
         if not cands or budget <= 0:
             return []

@@ -171,6 +171,9 @@ def build_report(store: Any, request: str, settings: Any = None, run_dir: Path |
     evidence = gather_evidence(draft, req, store)
     _add_agent_evidence(draft, evidence, store, _agent_passage_ids(agent_result))
     find_gaps(draft, req, store)
+    for sec, ev in zip(draft.sections, evidence, strict=True):
+        if sec.sources_missing:
+            ev.items = []  # nothing else stands in for the absent source
 
     extractive = ExtractiveWriter(store)
     llm = LLMWriter(client, extractive, store) if client is not None else None

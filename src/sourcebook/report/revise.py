@@ -553,10 +553,13 @@ class Reviser:
             failing = [r for r in results if r.passed is False and r.name in _FIXABLE]
             if not failing:
                 break
-        self.fix_citations(self.max_rounds + 1)
-        self.drop_duplicates(self.max_rounds + 1)
-        self.write_missing(self.max_rounds + 1)
+        final = self.max_rounds + 1
+        self.fix_citations(final)
+        self.drop_duplicates(final)
+        self.write_missing(final, use_llm=False)
         self.final_pass()
+        # whatever the last steps added is verified and de-duplicated too
+        self.fix_citations(99)
         self.drop_duplicates(99)
         self.write_missing(99, use_llm=False)
         self._fit_final()
