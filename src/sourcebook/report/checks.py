@@ -690,9 +690,10 @@ def _show(value: Any) -> str:
 
 def compliance_table(results: Iterable[CheckResult], title: str = "Requirement checks") -> Any:
     """A rich Table with one row per check (PASS / FAIL / n/a)."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=escape(title), show_lines=False)
     table.add_column("check", style="bold")
     table.add_column("result")
     table.add_column("measured", overflow="fold", max_width=40)
@@ -700,7 +701,7 @@ def compliance_table(results: Iterable[CheckResult], title: str = "Requirement c
     table.add_column("detail", overflow="fold", max_width=60)
     for r in results:
         verdict = {True: "[green]PASS[/green]", False: "[red]FAIL[/red]", None: "[dim]n/a[/dim]"}[r.passed]
-        table.add_row(r.name, verdict, _show(r.measured), _show(r.expected), r.detail)
+        table.add_row(r.name, verdict, escape(_show(r.measured)), escape(_show(r.expected)), escape(r.detail))
     return table
 
 
