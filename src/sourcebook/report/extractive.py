@@ -63,6 +63,8 @@ _HEADING_LINE = re.compile(r"^\s*#{1,6}\s")
 _CODE = re.compile(r"(?:^|[\s，,：:（(])--?[a-z][\w-]+|\b(?:cd|pip|python|sudo|npm|git)\s+\S|\w+\(\)|\w+\.(?:py|sh|json|yaml)\b|[{}]\s*$")
 _FOREIGN_CITE = re.compile(r"\[\^?\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*\]|【\d{1,4}】")
 _LEADING_CONNECTOR = re.compile(r"^(此外|同时|另外|而且|并且|但是|因此|所以|然而|其次|首先|最后|总之|moreover|however|therefore|also|in addition|furthermore)", re.I)
+_FRAGMENT = re.compile(r"[：:]\s*$|[\[【][^\]】]{0,8}(?:数|名称|内容|标题|日期|XX|xx|某某)[\]】]|(?<!\d)0\d0\d0\d|"
+                       r"【免费下载链接】|^(?:本文将|下面|以下是|如下)")
 _LOWER_OK = {"The", "This", "These", "Those", "It", "Its", "In", "A", "An", "Such", "They", "There", "For", "On", "As", "At", "When", "While", "With"}
 
 
@@ -119,6 +121,8 @@ def usable_sentence(s: str, language: str) -> bool:
     if not s or _NOISE.search(s) or _CODE.search(s) or is_reference_entry(s) or is_title_like(s):
         return False
     if s.rstrip()[-1:] in "？?":  # questions are not statements of the source
+        return False
+    if _FRAGMENT.search(s):  # a lead-in ending in a colon, a template placeholder, glued slide numbers
         return False
     symbols = sum(s.count(c) for c in "\\/=_{}<>$|~^`")
     if symbols > 0.03 * len(s) + 1:
