@@ -327,3 +327,21 @@ def test_check_cli_on_anchor_task_004(cli: typer.Typer, tmp_path: Path) -> None:
     assert checks["format"]["passed"] is False and checks["no_bullets"]["passed"] is False
     assert checks["sections_present"]["measured"] == "1/4"
     assert checks["length"]["passed"] is (1200 <= independent_count(report.read_text(encoding="utf-8")) <= 1500)
+
+
+def test_length_counts_the_body_only() -> None:
+    req = parse_request(REQ_ZH)
+    body = han_text(300)
+    plain = f"# 测试报告\n\n作者：研究组\n\n## （1）引言\n\n{body}[1]\n"
+    n = by_name(check_text(plain, req))["length"].measured
+    assert n == 3 + 300  # （1）引言 + body; the title block is not counted
+    echoed = plain.replace("## （1）引言", f"> {REQ_ZH}\n\n## （1）引言")
+    assert by_name(check_text(echoed, req))["length"].measured == n  # a block repeating the request
+    noted = plain.replace(f"{body}[1]", f"（说明：本报告为抽取式草稿。）\n\n{body}[1]\n\n*（资料说明：视频不在文件夹中。）*")
+    assert by_name(check_text(noted, req))["length"].measured == n  # notes the pipeline adds
+    for heading in ("## 参考资料", "**参考文献**", "6. 参考文献", "（6）参考资料"):
+        refs = plain + f"\n{heading}\n\n[1] 一份很长的参考资料条目名称，不应计入正文字数统计之内。\n"
+        assert by_name(check_text(refs, req))["length"].measured == n, heading
+    # a numbered list item introducing its sources is body text, and what follows it is counted
+    listed = plain + "\n1. 资料来源：统计公报\n2. 补充说明的正文内容\n"
+    assert by_name(check_text(listed, req))["length"].measured == n + 4 + 4 + 9

@@ -41,6 +41,8 @@ def split_references(md: str) -> tuple[str, str]:
             continue
         if re.match(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+", line) and s.rstrip().endswith(("：", ":")):
             continue  # a list item introducing its sources ("1. 资料来源：…") is not the references heading
+        if re.search(r"[：:]\s*\S", s.strip("*# ")):
+            continue  # "资料来源：统计公报" states a source inline; it is not a heading
         level = _heading_level(s) or 7
         end = len(lines)
         for j in range(i + 1, len(lines)):
