@@ -47,7 +47,7 @@ def ground_sections(sections: Iterable[tuple[str, str]], resolver: Resolver, use
 
 def unresolved(resolver: Resolver) -> list[tuple[str, str]]:
     """(citation, reason) for every citation the resolver could not resolve."""
-    return [(c, r.error) for c, r in resolver._cache.items() if not r.ok]
+    return [(c, r.error) for c, r in resolver.seen() if not r.ok]
 
 
 def grounding_checks(verdicts: list[Verdict], resolver: Resolver | None) -> list[CheckResult]:
@@ -59,7 +59,7 @@ def grounding_checks(verdicts: list[Verdict], resolver: Resolver | None) -> list
                 CheckResult("claims_grounded", None, None, "no contradicted or unsupported claim",
                             "no --folder given: claims not verified")]
     bad = unresolved(resolver)
-    total = len(resolver._cache)
+    total = len(resolver.seen())
     res = CheckResult(
         "citations_resolvable", (not bad) if total else None, f"{total - len(bad)}/{total}",
         "every citation resolves to a stored passage",

@@ -66,6 +66,10 @@ class Resolver:
         self._sources = list(store.sources())
         self._cache: dict[str, Resolution] = {}
 
+    def seen(self) -> list[tuple[str, Resolution]]:
+        """Every citation resolved so far (each once, as written in the report) with its resolution."""
+        return list(self._cache.items())
+
     def resolve(self, citation: str) -> Resolution:
         if citation not in self._cache:
             self._cache[citation] = self._resolve(citation.strip())
