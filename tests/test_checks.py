@@ -16,12 +16,10 @@ from typer.testing import CliRunner
 from sourcebook.models import Passage
 from sourcebook.report.checks import (
     check_citations_resolvable,
-    check_citations_supported,
-    check_draft,
     check_inputs_cited,
     check_text,
-    compliance_table,
     count_units,
+    draft_markdown,
     overall_verdict,
     read_report,
     split_references,
@@ -45,8 +43,9 @@ def han_text(n: int, seed: int = 0) -> str:
 
 
 def independent_count(markdown: str) -> int:
-    """A different way of counting: drop everything from the references heading on, drop [n] markers and
-    heading hashes, then count Han characters and ASCII alphanumeric runs."""
+    """A different way of counting: drop the document title line, everything from the references heading
+    on and [n] markers, then count Han characters and ASCII alphanumeric runs."""
+    markdown = re.sub(r"\A\s*# [^\n]*\n", "", markdown)
     body = re.split(r"^#+\s*(?:（\d+）)?\s*(?:参考资料|References)\s*$", markdown, flags=re.M)[0]
     body = re.sub(r"\[\d+\]", "", body)
     return len(re.findall(r"[\u4e00-\u9fff]", body)) + len(re.findall(r"[A-Za-z0-9]+", body))
@@ -102,7 +101,7 @@ def test_split_references_variants() -> None:
 @pytest.mark.parametrize("n", [299, 300, 350, 400, 401])
 def test_length_boundaries_agree_with_independent_count(n: int) -> None:
     req = parse_request(REQ_ZH)
-    title_units = 4 + 3 * (1 + 2)  # 测试报告 + （1）引言 + （2）分析 + （3）结论 — a number is a word
+    title_units = 3 * (1 + 2)  # （1）引言 + （2）分析 + （3）结论 — a number is a word; the # title is not body
     a = (n - title_units) // 3
     md = zh_report((a, a, n - title_units - 2 * a))
     expected_count = independent_count(md)
@@ -172,7 +171,7 @@ def test_citations_checks() -> None:
 def test_unmeasured_is_never_a_pass() -> None:
     req = Requirements(raw="")
     results = by_name(check_text("# 标题\n\n" + han_text(298), req))
-    assert results["length"].passed is None and results["length"].measured == 300
+    assert results["length"].passed is None and results["length"].measured == 298  # the title line is not body
     assert results["sections_present"].passed is None
     assert results["title"].passed is None
 
@@ -186,34 +185,23 @@ def test_pipeline_checks() -> None:
     r = check_citations_resolvable(["p1", "zz", "p1"], store.get)
     assert r.passed is False and r.measured == "1/2"
     assert check_citations_resolvable([], store.get).passed is None
-    r = check_citations_supported({"c1": 0.9, "c2": 0.2}, threshold=0.5)
-    assert r.passed is False and "c2" in r.detail
-    assert check_citations_supported({"c1": 0.9}, threshold=0.5).passed is True
-    assert check_citations_supported({}, threshold=0.5).passed is None
 
 
-def test_check_draft_and_compliance_output(tmp_path: Path) -> None:
+def test_draft_markdown_checks_and_compliance_output(tmp_path: Path) -> None:
     req = parse_request(REQ_ZH)
-    store = {"p1": Passage("p1", "a.pdf", "pdf", 0, "t", "p. 1", {}),
-             "p2": Passage("p2", "b.pptx", "pptx", 1, "t", "slide 2", {})}
     draft = Draft("测试报告", [DraftSection("引言", han_text(120) + "[@p1]"),
                               DraftSection("分析", han_text(120, 1) + "[@p2][@missing]"),
                               DraftSection("结论", han_text(100, 2) + "[@p1]"),
                               DraftSection("参考资料", is_references=True)])
-    results = by_name(check_draft(draft, req, resolve=store.get, usable_sources=["a.pdf", "b.pptx", "c.xlsx"],
-                                  support={"p1": 0.8, "p2": 0.7}))
-    assert results["length"].measured == 4 + 120 + 2 + 120 + 2 + 100 + 2
+    results = by_name(check_text(draft_markdown(draft), req, "markdown"))
+    assert results["length"].measured == 2 + 120 + 2 + 120 + 2 + 100  # body: no title block, no references
     assert results["sections_present"].passed is True
     assert results["sections_nonempty"].passed is True
-    assert results["citations_resolvable"].passed is False
-    assert results["inputs_cited"].passed is False and "c.xlsx" in results["inputs_cited"].detail
-    assert results["citations_supported"].passed is True
-    out = write_compliance(list(results.values()), tmp_path / "checks.json")
+    out = write_compliance(list(results.values()), tmp_path / "checks.json",
+                           extra={"claims": {"quoted": 2, "supported": 0, "contradicted": 1, "unsupported": 0}})
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert data["verdict"] == "fail" and data["failed"] == 2
-    assert {c["name"] for c in data["checks"]} >= {"length", "inputs_cited"}
-    table = compliance_table(list(results.values()))
-    assert table.row_count == len(results)
+    assert data["claims"]["contradicted"] == 1
+    assert {c["name"] for c in data["checks"]} >= {"length", "sections_present"}
 
 
 # ------------------------------------------------------------------------------------------------ CLI
@@ -297,8 +285,10 @@ def test_check_cli_table_task_and_errors(cli: typer.Typer, tmp_path: Path) -> No
     assert code == 2 and "absent.md" in out
     code, out = run_check(cli, str(report), "--task", "99", "--query-file", str(queries))
     assert code == 2 and "'99'" in out
-    code, out = run_check(cli, str(report))
-    assert code == 2
+    code, out = run_check(cli, str(report))  # no request: form checks only, citations unmeasured
+    assert code in (0, 1) and "not measured" in out
+    code, out = run_check(cli, str(report), "--request", "x", "--task", "7", "--query-file", str(queries))
+    assert code == 2 and "give only one of" in out
     bad = tmp_path / "broken.docx"
     bad.write_bytes(b"not a zip")
     code, out = run_check(cli, str(bad), "--request", REQ_ZH)
@@ -331,3 +321,21 @@ def test_check_cli_on_anchor_task_004(cli: typer.Typer, tmp_path: Path) -> None:
     assert checks["format"]["passed"] is False and checks["no_bullets"]["passed"] is False
     assert checks["sections_present"]["measured"] == "1/4"
     assert checks["length"]["passed"] is (1200 <= independent_count(report.read_text(encoding="utf-8")) <= 1500)
+
+
+def test_length_counts_the_body_only() -> None:
+    req = parse_request(REQ_ZH)
+    body = han_text(300)
+    plain = f"# 测试报告\n\n作者：研究组\n\n## （1）引言\n\n{body}[1]\n"
+    n = by_name(check_text(plain, req))["length"].measured
+    assert n == 3 + 300  # （1）引言 + body; the title block is not counted
+    echoed = plain.replace("## （1）引言", f"> {REQ_ZH}\n\n## （1）引言")
+    assert by_name(check_text(echoed, req))["length"].measured == n  # a block repeating the request
+    noted = plain.replace(f"{body}[1]", f"（说明：本报告为抽取式草稿。）\n\n{body}[1]\n\n*（资料说明：视频不在文件夹中。）*")
+    assert by_name(check_text(noted, req))["length"].measured == n  # notes the pipeline adds
+    for heading in ("## 参考资料", "**参考文献**", "6. 参考文献", "（6）参考资料"):
+        refs = plain + f"\n{heading}\n\n[1] 一份很长的参考资料条目名称，不应计入正文字数统计之内。\n"
+        assert by_name(check_text(refs, req))["length"].measured == n, heading
+    # a numbered list item introducing its sources is body text, and what follows it is counted
+    listed = plain + "\n1. 资料来源：统计公报\n2. 补充说明的正文内容\n"
+    assert by_name(check_text(listed, req))["length"].measured == n + 4 + 4 + 9

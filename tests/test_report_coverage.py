@@ -51,4 +51,4 @@ def test_file_quoting_another_is_cited(tmp_path):
     ingest, res = _run(tmp_path, files, request)
     assert _cited_sources(ingest, res) == set(files)
     assert _check(res, "inputs_cited").passed is True
-    assert _check(res, "citations_supported").passed is True
+    assert _check(res, "claims_grounded").passed is True

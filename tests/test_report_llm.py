@@ -95,7 +95,7 @@ def test_adversarial_model_ends_compliant_or_honest(folder_store):
     with ScriptedServer(default={"respond": Adversary()}) as srv:
         res = build_report(store, ZH_REQUEST, settings, tmp / "run_adv", client=_client(srv))
     for name in ("length", "sections_present", "sections_order", "no_bullets", "citations_resolvable",
-                 "inputs_cited", "citations_supported"):
+                 "inputs_cited", "claims_grounded"):
         assert _check(res, name).passed is True, (name, _check(res, name))
     # the section whose model never answered was written extractively, and that is reported, not hidden
     llm_check = _check(res, "llm_sections")

@@ -138,15 +138,17 @@ def report(folder: Path | str, request: str, out: Path | None = None, *, extract
     return build_report(store, request, settings, out, client=client, max_rounds=rounds)
 
 
-def check(report_file: Path | str, request: str) -> dict[str, Any]:
-    """Re-check an existing report file against ``request`` (length, sections, format, citations, …)."""
+def check(report_file: Path | str, request: str, folder: Path | str | None = None,
+          settings: Any = None) -> dict[str, Any]:
+    """Re-check an existing report file against ``request`` (length, sections, format, citations, …); with
+    ``folder``, every citation is resolved to the folder's passages and every claim verified."""
     from sourcebook.report.check_cli import check_file
 
     p = Path(report_file)
     if not p.is_file():
         raise InputError(f"{p}: no such report file")
     try:
-        return check_file(p, request)
+        return check_file(p, request, Path(folder) if folder is not None else None, settings)
     except (OSError, ValueError) as e:
         raise InputError(f"{p}: {e}") from e
 

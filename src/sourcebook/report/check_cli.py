@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -16,8 +17,8 @@ __all__ = ["register_cli", "load_request", "check_file"]
 def load_request(request: str | None = None, request_file: Path | None = None, task: str | None = None,
                  query_file: Path | None = None) -> str:
     """The request text from ``--request``, ``--request-file`` or ``--task`` + ``--query-file`` (JSONL rows
-    ``{"task": …, "query": …}``) through the one request loader. Raises ``InputError`` (a ``ValueError``)
-    naming the file and the reason."""
+    ``{"task": …, "query": …}``) through the one request loader; "" when none is given (then only the
+    request-free checks run). Raises ``InputError`` (a ``ValueError``) naming the file and the reason."""
     from sourcebook.errors import InputError
     from sourcebook.request import load_request as _load
 
@@ -25,18 +26,48 @@ def load_request(request: str | None = None, request_file: Path | None = None, t
         raise InputError("--task needs --query-file (a JSONL file of {task, query} rows)")
     if task is None and query_file is not None:
         raise InputError("--query-file needs --task (the task id to look up)")
+    if request is None and request_file is None and task is None:
+        return ""
     return _load(request, request_file, query_file, task_id=task).text
 
 
-def check_file(report: Path, request_text: str) -> dict:
-    """Check one report file against a request → :func:`compliance_dict` plus the parsed requirements."""
+def check_file(report: Path, request_text: str, folder: Path | None = None, settings: Any = None) -> dict:
+    """Check one report file against a request → :func:`compliance_dict` plus the parsed requirements.
+
+    With ``folder`` the folder is ingested (or its store reused), every citation is resolved to stored
+    passages and every claim verified (``claims``: one entry per claim; ``claim_counts``: per verdict);
+    without it the citation checks are unmeasured."""
+    from sourcebook.grounding.report import ground_sections, grounding_checks, markdown_sections, unresolved
+    from sourcebook.grounding.resolve import Resolver
+    from sourcebook.grounding.verify import counts
+    from sourcebook.report.checks import parse_report
+
     text, fmt = read_report(report)
     req = parse_request(request_text)
+    parsed = parse_report(text, fmt)
+    if not request_text.strip():
+        from sourcebook.grounding.tokens import has_cjk
+
+        req.language = "zh" if has_cjk(parsed.body[:4000]) else "en"
+        req.cite_sources = True
     results = check_text(text, req, fmt)
+    verdicts = []
+    resolver = None
+    if folder is not None:
+        from sourcebook.ingest.folder import ingest_folder
+
+        store = ingest_folder(Path(folder), settings=settings).store
+        resolver = Resolver(store, parsed.references)
+        verdicts = ground_sections(markdown_sections(parsed.body), resolver)
+    results += grounding_checks(verdicts, resolver)
     out = compliance_dict(results)
     out["report"] = str(report)
     out["format"] = fmt
+    out["folder"] = str(folder) if folder is not None else None
     out["requirements"] = req.to_dict()
+    out["claim_counts"] = counts(verdicts) if resolver is not None else None
+    out["claims"] = [v.to_dict() for v in verdicts]
+    out["unresolved"] = [{"citation": c, "reason": why} for c, why in unresolved(resolver)] if resolver else []
     return out
 
 
@@ -50,15 +81,21 @@ def register_cli(app: typer.Typer) -> None:
         request_file: Path | None = typer.Option(None, "--request-file", help="File holding the request text."),
         task: str | None = typer.Option(None, "--task", help="Task id to look up in --query-file."),
         query_file: Path | None = typer.Option(None, "--query-file", help="JSONL of {task, query} rows."),
-        as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON instead of a table."),
+        folder: Path | None = typer.Option(None, "--folder", "-f",
+                                           help="The sources' folder: resolve citations, verify claims."),
+        as_json: bool = typer.Option(False, "--json", help="Print the checks (and claims) as JSON."),
     ) -> None:
-        """Re-check an existing report against its request: length, sections, format, lists, citations,
-        language, title. Exit code 0 when every measured check passes, 1 otherwise, 2 on bad input."""
+        """Re-check an existing report: length, sections, format, lists, citations, language, title against
+        the request (when given); with --folder every citation is resolved to the folder's passages and every
+        claim verified. Exit code 0 when every measured check passes, 1 otherwise, 2 on bad input."""
         from rich.console import Console
+        from rich.markup import escape
 
         from sourcebook import api
 
-        result = api.check(report, load_request(request, request_file, task, query_file))
+        if folder is not None:
+            api.check_folder(folder)
+        result = api.check(report, load_request(request, request_file, task, query_file), folder=folder)
         if as_json:
             typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         else:
@@ -67,6 +104,16 @@ def register_cli(app: typer.Typer) -> None:
             console = Console()
             checks = [CheckResult(**c) for c in result["checks"]]
             console.print(compliance_table(checks, title=f"{report.name} ({result['format']})"))
+            for u in result["unresolved"]:
+                console.print(f"[red]unresolvable[/red] {escape(u['citation'])}: {escape(u['reason'])}", highlight=False,
+                              soft_wrap=True)
+            if result["claim_counts"] is not None:
+                n = result["claim_counts"]
+                console.print("claims: " + ", ".join(f"{k} {v}" for k, v in n.items()))
+                for c in result["claims"]:
+                    if c["verdict"] in ("contradicted", "unsupported"):
+                        console.print(f"  [red]{c['verdict']}[/red] {escape(c['sentence'][:70])} — {escape(c['reason'])}",
+                                      highlight=False, soft_wrap=True)
             color = "green" if result["verdict"] == "pass" else "red"
             console.print(f"verdict: [{color}]{result['verdict'].upper()}[/{color}]  "
                           f"({result['passed']} passed, {result['failed']} failed, "

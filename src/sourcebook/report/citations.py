@@ -1,14 +1,14 @@
-"""Inline citations in draft bodies: split bodies into cited sentences, resolve ``[@id]`` markers against
-the store (dropping and logging the ones that do not resolve), and score each citation's support."""
+"""Inline citations in draft bodies: split bodies into cited sentences and resolve ``[@id]`` markers against
+the store (dropping and logging the ones that do not resolve). Claims are verified by
+``sourcebook.grounding``."""
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from sourcebook.report.support import SUPPORT_THRESHOLD, support_scores
 from sourcebook.report.types import CITE_MARKER
 
 log = logging.getLogger(__name__)
@@ -26,21 +26,6 @@ class CitedSentence:
     text: str
     ids: list[str]
     paragraph: int
-
-
-@dataclass
-class CitationCheck:
-    """One (sentence, cited passage) pair with its measured support."""
-
-    section: str
-    sentence: str
-    passage_id: str
-    resolvable: bool
-    score: float | None = None
-    supported: bool | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -137,46 +122,3 @@ def resolve_citations(body: str, store: Any, log_: ResolveLog | None = None) -> 
         return ""
 
     return CITE_MARKER.sub(repl, body)
-
-
-def check_citations(section: str, body: str, store: Any) -> list[CitationCheck]:
-    """Resolve and score every citation of ``body`` (one entry per sentence × cited id)."""
-    pairs: list[tuple[str, str]] = []
-    keys: list[str] = []
-    checks: list[CitationCheck] = []
-    for s in split_cited_sentences(body):
-        for pid in dict.fromkeys(s.ids):
-            try:
-                p = store.get_passage(pid)
-            except Exception:  # noqa: BLE001
-                p = None
-            c = CitationCheck(section=section, sentence=s.text, passage_id=pid, resolvable=p is not None)
-            checks.append(c)
-            if p is not None:
-                pairs.append((claim_text(s.text), support_text(p)))
-                keys.append(p.id)
-    scores = iter(support_scores(pairs, keys))
-    for c in checks:
-        if c.resolvable:
-            c.score = next(scores)
-            c.supported = c.score >= SUPPORT_THRESHOLD
-    return checks
-
-
-def sentence_support(body: str, store: Any) -> list[tuple[CitedSentence, float]]:
-    """Each sentence of ``body`` with its best support score over its citations (0 when uncited)."""
-    sents = split_cited_sentences(body)
-    pairs: list[tuple[str, str]] = []
-    keys: list[str] = []
-    owner: list[int] = []
-    for i, s in enumerate(sents):
-        for pid in dict.fromkeys(s.ids):
-            p = store.get_passage(pid)
-            if p is not None:
-                pairs.append((claim_text(s.text), support_text(p)))
-                keys.append(p.id)
-                owner.append(i)
-    best = [0.0] * len(sents)
-    for i, sc in zip(owner, support_scores(pairs, keys), strict=True):
-        best[i] = max(best[i], sc)
-    return list(zip(sents, best, strict=True))

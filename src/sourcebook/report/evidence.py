@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sourcebook.models import STATUS_METADATA, STATUS_OK, STATUS_PARTIAL, Hit
+from sourcebook.report.plan import strip_numbering
 from sourcebook.report.types import Draft, Requirements
 
 log = logging.getLogger(__name__)
@@ -189,11 +190,13 @@ def find_gaps(draft: Draft, req: Requirements, store: Any) -> None:
         if note not in sec.gaps:
             sec.gaps.append(note)
 
-    for kind in ("video", "audio", "image", "pptx"):
-        if kind in present_kinds or not _mentions(raw, _KIND_WORDS[kind]):
+    own_kinds = {s.kind for s in sources if s.kind != "corpus" and usable(s)}
+    for kind in ("pdf", "video", "audio", "image", "pptx"):
+        present = bool(own_kinds & ({"pdf", "docx"} if kind == "pdf" else {kind}))
+        if present or (kind != "pdf" and kind in present_kinds) or not _mentions(raw, _KIND_WORDS[kind]):
             continue
         label = {"video": ("视频", "video"), "audio": ("音频", "audio"), "image": ("图片", "image"),
-                 "pptx": ("PPT", "slide deck")}[kind]
+                 "pptx": ("PPT", "slide deck"), "pdf": ("论文", "paper")}[kind]
         if zh:
             note = f"请求提到的{label[0]}不在提供的资料文件夹中，本节未使用其内容。"
         else:
@@ -201,6 +204,16 @@ def find_gaps(draft: Draft, req: Requirements, store: Any) -> None:
         sec = target_for(kind)
         if note not in sec.gaps:
             sec.gaps.append(note)
+        # a section about the absent source (论文基本信息, 视频补充要点) is not filled from other files
+        for s in content:
+            if _mentions(strip_numbering(s.title), _SUBJECT_WORDS[kind]):
+                s.sources_missing = True
+                if note not in s.gaps:
+                    s.gaps.append(note)
+
+
+_SUBJECT_WORDS = {"pdf": ("论文", "paper"), "video": ("视频", "video"), "audio": ("音频", "audio", "录音"),
+                  "image": ("图片", "图像", "image", "photo"), "pptx": ("ppt", "幻灯片", "slides")}
 
 
 def evidence_to_json(draft: Draft, evidence: list[SectionEvidence], used: dict[str, list[str]] | None = None) -> dict:

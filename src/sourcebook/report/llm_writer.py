@@ -208,3 +208,50 @@ class LLMWriter:
         if section.title in self.fallback_sections or not evidence.items:
             return None
         return self._generate(section, evidence, req, draft, target, current=section.body)
+
+    def fix_claim(self, sentence: str, passage_id: str, passage: str, reason: str, req: Requirements) -> str | None:
+        """Ask the model to restate ``sentence`` so that it says only what ``passage`` says (one call); the
+        reply is one sentence citing ``[@passage_id]``, or None when unusable."""
+        zh = req.language == "zh"
+        ask = (f"下面这句话与其引用的资料不符（{reason}）。请只依据资料改写这句话，只写一句，句末保留引用标记 [@{passage_id}]，"
+               f"不要添加资料中没有的信息。\n\n句子：{sentence}\n\n资料 [@{passage_id}]：\n{passage[:1500]}" if zh else
+               f"This sentence does not match the passage it cites ({reason}). Rewrite it to state only what the "
+               f"passage says, as one sentence ending with the marker [@{passage_id}], adding nothing the passage "
+               f"does not state.\n\nSentence: {sentence}\n\nPassage [@{passage_id}]:\n{passage[:1500]}")
+        text, problem, usage = self._ask([{"role": "user", "content": ask}])
+        self.events.append(WriterEvent("(claim fix)", 1, "ok" if not problem else "failed", problem, usage))
+        if problem:
+            return None
+        body = " ".join(clean_reply(text, "").split())
+        return body if f"[@{passage_id}]" in body else None
+
+    def verify_claims(self, items: list[tuple[str, str, str]], req: Requirements) -> list[tuple[str, str]]:
+        """One call for a batch of (claim, passage id, passage text): the model's verdict per claim —
+        supported / contradicted / unsupported — with a reason. Unparseable answers give ('', '')."""
+        lines = []
+        for n, (claim, pid, text) in enumerate(items, 1):
+            lines.append(f"{n}. CLAIM: {claim}\n   PASSAGE [@{pid}]: {text[:800]}")
+        ask = ("For each numbered claim, judge whether its passage supports it. Answer with one JSON list, one "
+               "object per claim in order: {\"n\": number, \"verdict\": \"supported\"|\"contradicted\"|"
+               "\"unsupported\", \"reason\": one short line}. Nothing else.\n\n" + "\n".join(lines))
+        text, problem, usage = self._ask([{"role": "user", "content": ask}])
+        self.events.append(WriterEvent("(claim check)", 1, "ok" if not problem else "failed", problem, usage))
+        out = [("", "")] * len(items)
+        if problem:
+            return out
+        import json
+
+        m = re.search(r"\[.*\]", text, re.S)
+        try:
+            rows = json.loads(m.group(0)) if m else []
+        except json.JSONDecodeError:
+            return out
+        for row in rows if isinstance(rows, list) else []:
+            try:
+                n = int(row.get("n"))
+                verdict = str(row.get("verdict", "")).lower()
+            except (TypeError, ValueError, AttributeError):
+                continue
+            if 1 <= n <= len(items) and verdict in ("supported", "contradicted", "unsupported"):
+                out[n - 1] = (verdict, str(row.get("reason", ""))[:200])
+        return out

@@ -14,20 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sourcebook.report.citations import check_citations, cited_ids
+from sourcebook.report.citations import cited_ids
 from sourcebook.report.evidence import (
     EvidenceItem,
     SectionEvidence,
     evidence_to_json,
     find_gaps,
     gather_evidence,
-    usable,
 )
 from sourcebook.report.extractive import EXTRACTIVE_NOTE, ExtractiveWriter
 from sourcebook.report.llm_writer import LLMWriter
+from sourcebook.report.measure import measure
 from sourcebook.report.plan import make_plan
 from sourcebook.report.revise import Reviser
-from sourcebook.report.support import SUPPORT_THRESHOLD
 from sourcebook.report.types import CheckResult, Draft, Requirements
 
 log = logging.getLogger(__name__)
@@ -120,46 +119,42 @@ def _render(draft: Draft, store: Any, run_dir: Path, req: Requirements) -> dict[
     return paths
 
 
-def _support_map(draft: Draft, store: Any) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    scores: dict[str, float] = {}
-    rows: list[dict[str, Any]] = []
-    for sec in draft.sections:
-        if sec.is_references or not sec.body:
-            continue
-        for c in check_citations(sec.title, sec.body, store):
-            rows.append(c.to_dict())
-            if c.score is not None:
-                scores[f"{sec.title[:12]}: {c.sentence[:24]}… [@{c.passage_id}]"] = c.score
-    return scores, rows
-
-
-def _pipeline_checks(draft: Draft, store: Any) -> tuple[list[CheckResult], list[dict[str, Any]]]:
-    from sourcebook.report.checks import (
-        check_citations_resolvable,
-        check_citations_supported,
-        check_inputs_cited,
-    )
-
-    ids = [i for s in draft.sections for i in cited_ids(s.body)]
-    results = [check_citations_resolvable(ids, store.get_passage)]
-    cited_sources = set()
-    for pid in ids:
-        p = store.get_passage(pid)
-        if p is not None:
-            cited_sources.add(p.source)
-    results.append(check_inputs_cited(cited_sources, [s.path for s in store.sources() if usable(s)]))
-    scores, rows = _support_map(draft, store)
-    results.append(check_citations_supported(scores, SUPPORT_THRESHOLD))
-    return results, rows
-
-
-def _check_rendered(path: Path | None, req: Requirements) -> list[CheckResult]:
-    from sourcebook.report.checks import check_text, read_report
+def _format_of(path: Path | None, req: Requirements) -> CheckResult:
+    """The format check on the written report file (everything else is measured on the draft)."""
+    from sourcebook.report.checks import check_format, parse_report, read_report
 
     if path is None or not path.exists():
-        return [CheckResult("rendered", False, None, "a rendered report", "the renderer wrote no report file")]
+        return CheckResult("format", False, None, req.format, "the renderer wrote no report file")
     text, fmt = read_report(path)
-    return check_text(text, req, fmt)
+    return check_format(parse_report(text, fmt), req)
+
+
+def note_shortfall(draft: Draft, req: Requirements, store: Any) -> None:
+    """When the report is shorter than requested, say so in it: what was used and what is missing (the
+    length check still fails — the report is not padded with unrelated text)."""
+    from sourcebook.report.measure import draft_length
+
+    if not req.min_units:
+        return
+    n = draft_length(draft, store, req)
+    if n >= req.min_units:
+        return
+    content = [s for s in draft.sections if not s.is_references]
+    if not content:
+        return
+    zh = draft.language == "zh"
+    thin = [s.title for s in content if not s.body.strip()]
+    unit = "字" if zh else (" words" if req.unit == "words" else " units")
+    if zh:
+        note = (f"全文约{n}{unit}，少于要求的{req.min_units}{unit}：提供的资料中与请求相关的内容已全部使用，"
+                "本报告未用无关资料补足篇幅" + (f"；{'、'.join(thin)}缺少相关资料" if thin else "") + "。")
+    else:
+        note = (f"the report has about {n}{unit}, fewer than the {req.min_units}{unit} requested: everything "
+                "relevant in the provided sources is used and nothing unrelated was added to reach the length"
+                + (f"; no relevant material for {', '.join(thin)}" if thin else "") + ".")
+    last = content[-1]
+    if note not in last.gaps:
+        last.gaps.append(note)
 
 
 def build_report(store: Any, request: str, settings: Any = None, run_dir: Path | None = None, client: Any = None,
@@ -180,6 +175,9 @@ def build_report(store: Any, request: str, settings: Any = None, run_dir: Path |
     evidence = gather_evidence(draft, req, store)
     _add_agent_evidence(draft, evidence, store, _agent_passage_ids(agent_result))
     find_gaps(draft, req, store)
+    for sec, ev in zip(draft.sections, evidence, strict=True):
+        if sec.sources_missing:
+            ev.items = []  # nothing else stands in for the absent source
 
     extractive = ExtractiveWriter(store)
     llm = LLMWriter(client, extractive, store) if client is not None else None
@@ -195,32 +193,24 @@ def build_report(store: Any, request: str, settings: Any = None, run_dir: Path |
     reviser = Reviser(draft, req, store, evidence, extractive, llm=llm, max_rounds=max_rounds)
     reviser.run()
     _data_and_figures(draft, evidence, store, run_dir, agent_result)
+    note_shortfall(draft, req, store)
 
     the_ext = _FORMAT_EXT.get(req.format, "md")
     paths = _render(draft, store, run_dir, req)
     report_path = paths.get(the_ext)
-    checks = _check_rendered(report_path, req)
-    # The rendered report can differ in length from the draft (headings, notes): correct once, measured.
-    length = next((c for c in checks if c.name == "length"), None)
-    if length is not None and length.passed is False and isinstance(length.measured, int):
-        reviser.offset = 0
-        reviser.offset = length.measured - reviser.total_units()
-        reviser.final_pass()
-        paths = _render(draft, store, run_dir, req)
-        report_path = paths.get(the_ext)
-        checks = _check_rendered(report_path, req)
-    pipe, support_rows = _pipeline_checks(draft, store)
-    checks = checks + pipe
+    m = measure(draft, req, store, extractive, llm)
+    checks = [c for c in m.checks if c.name != "format"] + [_format_of(report_path, req)]
     if llm is not None:
         checks.append(CheckResult("llm_sections", not llm.fallback_sections,
                                   f"{sum(not s.is_references for s in draft.sections) - len(llm.fallback_sections)} by model",
                                   "all sections written by the model",
                                   ("extractive fallback: " + "; ".join(llm.fallback_sections)) if llm.fallback_sections else ""))
 
-    paths["compliance"] = write_compliance(checks, run_dir / "compliance.json")
+    paths["compliance"] = write_compliance(checks, run_dir / "compliance.json", extra=m.extra())
     used = {sec.title: list(dict.fromkeys(cited_ids(sec.body))) for sec in draft.sections}
     ev_doc = evidence_to_json(draft, evidence, used)
-    ev_doc["support"] = support_rows
+    ev_doc["claims"] = [v.to_dict() for v in m.verdicts]
+    ev_doc["not_used"] = [{"file": f, "reason": "nothing relevant"} for f in m.not_used]
     paths["evidence"] = _write_json(run_dir / "evidence.json", ev_doc)
     revisions = [a.to_dict() for a in reviser.actions]
     events = [e.to_dict() for e in llm.events] if llm is not None else []

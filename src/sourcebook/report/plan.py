@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from sourcebook.report.prose import CJK
+from sourcebook.report.relevance import split_heading
 from sourcebook.report.requirements import is_reference_title
 from sourcebook.report.types import Draft, DraftSection, Requirements
 
@@ -90,15 +91,17 @@ def make_plan(req: Requirements, store: Any) -> Draft:
     topic = req.title or kw_line
     sections: list[DraftSection] = []
     for title, budget in zip(titles, budgets, strict=True):
-        core = strip_numbering(title)
+        heading, instruction = split_heading(title)
+        core = strip_numbering(heading)
         refs = is_references_title(core)
         queries: list[str] = []
         if not refs:
-            # the first query carries the request's keywords; the second ties the section to the topic.
-            # (Files reach sections through the coverage step of evidence gathering.)
-            queries = [f"{core} {kw_line}".strip()]
+            # the first query carries the section's name, its instruction and the request's keywords; the
+            # second ties the section to the topic. (Files reach sections through evidence coverage.)
+            queries = [f"{core} {instruction} {kw_line}".strip()]
             if topic and f"{topic} {core}" not in queries:
                 queries.append(f"{topic} {core}")
-        sections.append(DraftSection(title=title, budget=0 if refs else budget, queries=queries, is_references=refs))
+        sections.append(DraftSection(title=heading, budget=0 if refs else budget, queries=queries,
+                                     is_references=refs, intent=instruction))
     title = req.title or (f"{keywords[0]}报告" if keywords and lang == "zh" else "Report")
     return Draft(title=title, sections=sections, language=lang)

@@ -1,10 +1,10 @@
 """Revision driven by checks measured in code.
 
-Each round measures the draft (``checks.check_draft``: length, sections, bullets, resolvable citations,
-inputs cited) plus the support of every citation, then applies targeted fixes: drop unresolvable markers,
-re-cite or drop unsupported sentences, write missing/empty sections, expand short sections or condense long
+Each round measures the draft (``report.measure``: the rendered draft through the same checks as the final
+report) and verifies every claim (``sourcebook.grounding``), then applies targeted fixes: drop unresolvable
+markers, re-cite, rewrite (model) or drop contradicted and unsupported claims, write missing/empty sections, expand short sections or condense long
 ones (LLM rewrite when a model is available, evidence sentences otherwise), cite uncited usable files. A
-final deterministic pass trims the lowest-support sentences or appends evidence sentences so the length
+final deterministic pass trims the weakest sentences or appends evidence sentences so the length
 lands in range. Every action is logged; nothing is reported as passing unless it was measured.
 """
 
@@ -14,6 +14,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sourcebook.grounding.draft import sentence_verdicts
 from sourcebook.report.checks import count_units
 from sourcebook.report.citations import (
     CitedSentence,
@@ -22,13 +23,11 @@ from sourcebook.report.citations import (
     claim_text,
     join_sentences,
     resolve_citations,
-    sentence_support,
     split_cited_sentences,
 )
 from sourcebook.report.evidence import EvidenceItem, SectionEvidence, usable
 from sourcebook.report.extractive import ExtractiveWriter, with_marker
 from sourcebook.report.prose import has_cjk
-from sourcebook.report.support import SUPPORT_THRESHOLD, support_scores
 from sourcebook.report.types import CheckResult, Draft, DraftSection, Requirements
 
 log = logging.getLogger(__name__)
@@ -59,7 +58,6 @@ class Reviser:
     extractive: ExtractiveWriter
     llm: Any = None                      # LLMWriter or None
     max_rounds: int = MAX_ROUNDS
-    offset: int = 0                      # units the rendered report adds/removes vs the draft markdown
     actions: list[RevisionAction] = field(default_factory=list)
     resolve_log: ResolveLog = field(default_factory=ResolveLog)
 
@@ -68,16 +66,16 @@ class Reviser:
         return [(s, e) for s, e in zip(self.draft.sections, self.evidence, strict=True) if not s.is_references]
 
     def measure(self) -> list[CheckResult]:
-        from sourcebook.report.checks import check_draft
+        """The checks of ``report.measure`` (claims are verified by ``fix_citations`` itself)."""
+        from sourcebook.report.measure import measure
 
-        usable_paths = [s.path for s in self.store.sources() if usable(s)]
-        return check_draft(self.draft, self.req, resolve=self.store.get_passage, usable_sources=usable_paths)
+        return measure(self.draft, self.req, self.store, self.extractive, ground=False).checks
 
     def total_units(self) -> int:
-        from sourcebook.report.checks import draft_markdown
+        """The rendered draft's body length, counted as the final check counts it."""
+        from sourcebook.report.measure import draft_length
 
-        gaps = sum(count_units(g, self.req.unit) for s in self.draft.sections for g in s.gaps)
-        return count_units(draft_markdown(self.draft), self.req.unit) + gaps + self.offset
+        return draft_length(self.draft, self.store, self.req)
 
     def bounds(self) -> tuple[int | None, int | None]:
         return self.req.min_units, self.req.max_units
@@ -109,40 +107,114 @@ class Reviser:
             if len(self.resolve_log.dropped) > before:
                 self._log(rnd, "drop_unresolvable", sec.title, ", ".join(self.resolve_log.dropped[before:]))
             sec.body = join_sentences(sents, self.req.language)
-            scored = sentence_support(sec.body, self.store)
-            keep: list[CitedSentence] = []
-            changed = False
-            for i, (s, score) in enumerate(scored):
-                if _is_note(s.text) or (not s.ids and i not in orphaned) or (s.ids and score >= SUPPORT_THRESHOLD):
-                    keep.append(s)
-                    continue
-                better = self._best_passage(s.text, ev)
-                if better is not None:
-                    pid, sc = better
-                    keep.append(CitedSentence(_replace_markers(s.raw, pid), s.text, [pid], s.paragraph))
-                    self._log(rnd, "recite", sec.title, f"{s.text[:40]}… → [@{pid}] ({sc:.2f})")
-                else:
-                    why = "its only citations did not resolve" if i in orphaned else f"support {score:.2f}"
-                    self._log(rnd, "drop_unsupported", sec.title, f"{s.text[:60]}… ({why})")
+            self._act_on_verdicts(rnd, sec, ev, orphaned)
+
+    def _act_on_verdicts(self, rnd: int, sec: DraftSection, ev: SectionEvidence, orphaned: set[int]) -> None:
+        """Contradicted and unsupported claims (uncited factual sentences included) are re-cited to an
+        evidence passage that supports them, else rewritten from their passage by the model (kept only if
+        the rewrite then verifies), else removed."""
+        keep: list[CitedSentence] = []
+        changed = False
+        for i, (s, v) in enumerate(sentence_verdicts(sec.body, self.store, sec.title)):
+            if v is None or v.accepted or _is_note(s.text):
+                keep.append(s)
+                continue
+            better = self._best_passage(s.text, ev)
+            if better is not None:
+                pid, verdict = better
+                keep.append(CitedSentence(_replace_markers(s.raw, pid), s.text, [pid], s.paragraph))
+                self._log(rnd, "recite", sec.title, f"{s.text[:40]}… → [@{pid}] ({verdict})")
                 changed = True
-            if changed:
+                continue
+            fixed = self._llm_fix(s, v)
+            if fixed is not None:
+                keep.append(fixed)
+                self._log(rnd, "rewrite_claim", sec.title, f"{s.text[:40]}… ({v.verdict}: {v.reason}) → "
+                          f"{fixed.text[:40]}…")
+                changed = True
+                continue
+            why = "its only citations did not resolve" if i in orphaned else f"{v.verdict}: {v.reason}"
+            self._log(rnd, "drop_" + v.verdict, sec.title, f"{s.text[:60]}… ({why})")
+            changed = True
+        if changed:
+            sec.body = join_sentences(keep, self.req.language)
+
+    def sync_used(self) -> None:
+        """Every sentence already in the draft counts as used, so evidence additions never repeat one."""
+        from sourcebook.report.measure import _grams
+
+        for sec, _ in self.content_sections():
+            for s in split_cited_sentences(sec.body or ""):
+                if s.text not in self.extractive.used_texts:
+                    self.extractive.used_texts.add(s.text)
+                    self.extractive.used_grams.append(_grams(s.text))
+
+    def drop_duplicates(self, rnd: int) -> None:
+        """A sentence that repeats another one of the report (bigram/word Jaccard ≥ 0.8) is removed from the
+        longer of the two sections."""
+        from sourcebook.report.measure import DUPLICATE_JACCARD, _grams, _jaccard
+
+        seen: list[set[str]] = []
+        # the thinnest sections keep their sentences; a repeat goes from the section that can spare it
+        order = sorted(self.content_sections(), key=lambda p: _content_units(p[0].body, self.req.unit))
+        for sec, _ in order:
+            if not sec.body:
+                continue
+            keep, dropped = [], []
+            for s in split_cited_sentences(sec.body):
+                g = _grams(s.text)
+                if not _is_note(s.text) and any(_jaccard(g, h) >= DUPLICATE_JACCARD for h in seen):
+                    dropped.append(s.text[:40])
+                    continue
+                keep.append(s)
+                seen.append(g)
+            if dropped:
                 sec.body = join_sentences(keep, self.req.language)
+                self._log(rnd, "drop_duplicate", sec.title, "; ".join(dropped))
 
-    def _best_passage(self, sentence: str, ev: SectionEvidence) -> tuple[str, float] | None:
-        if not ev.items:
+    def _llm_fix(self, s: CitedSentence, v: Any) -> CitedSentence | None:
+        if self.llm is None or not hasattr(self.llm, "fix_claim"):
             return None
-        items = ev.items[:20]
-        pairs = [(claim_text(sentence), f"{it.source.rsplit('/', 1)[-1]} \n{it.text}") for it in items]
-        scores = support_scores(pairs, [f"{it.passage_id}#ev" for it in items])
-        i = max(range(len(items)), key=lambda j: scores[j])
-        return (items[i].passage_id, scores[i]) if scores[i] >= SUPPORT_THRESHOLD else None
+        pid = v.passage_id or (s.ids[0] if s.ids else None)
+        p = self.store.get_passage(pid) if pid else None
+        if p is None:
+            return None
+        reply = self.llm.fix_claim(s.text, p.id, p.text, v.reason, self.req)
+        if not reply:
+            return None
+        got = split_cited_sentences(reply)
+        if len(got) != 1:
+            return None
+        new = got[0]
+        check = sentence_verdicts(new.raw, self.store)
+        if not check or check[0][1] is None or not check[0][1].accepted:
+            return None
+        return CitedSentence(new.raw, new.text, new.ids, s.paragraph)
 
-    def write_missing(self, rnd: int) -> None:
+    def _best_passage(self, sentence: str, ev: SectionEvidence) -> tuple[str, str] | None:
+        """An evidence passage under which ``sentence`` is quoted or supported (the first such, by rank)."""
+        from sourcebook.grounding.report import passage_context
+        from sourcebook.grounding.verify import verify_claim
+
+        text = claim_text(sentence)
+        for it in ev.items[:20]:
+            p = self.store.get_passage(it.passage_id)
+            if p is None:
+                continue
+            v = verify_claim(text, [(p.id, p.text, passage_context(p))], [f"[@{p.id}]"], use_e5=False)
+            if v.accepted:
+                return p.id, v.verdict
+        return None
+
+    def write_missing(self, rnd: int, use_llm: bool = True) -> None:
+        """An empty section is written (model, else evidence sentences not used elsewhere), or says that the
+        sources hold nothing for it."""
         for sec, ev in self.content_sections():
             if _content_units(sec.body, self.req.unit) > 0 or NO_EVIDENCE[self.draft.language] in sec.gaps:
                 continue
+            self.sync_used()
             body = ""
-            if self.llm is not None:
+            if self.llm is not None and use_llm:
                 body = self.llm.write_section(sec, ev, self.req, self.draft)
             if not body:
                 body = self.extractive.write_section(sec, ev, self.req, self.draft)
@@ -168,6 +240,11 @@ class Reviser:
         """Usable source files the draft does not cite (in store order)."""
         cited = self.cited_sources()
         return [s.path for s in self.store.sources() if usable(s) and s.path not in cited]
+
+    def not_used(self) -> list[str]:
+        """Usable files left out of the report because nothing in them is relevant to the request."""
+        cited = self.cited_sources()
+        return [p for p in self.uncited_sources() if p not in cited and p not in self.extractive.relevant_sources]
 
     def cite_missing_files(self, rnd: int) -> list[str]:
         """Every usable source file cited at least once, by construction: for each uncited file, its
@@ -264,14 +341,14 @@ class Reviser:
             for c in self.extractive.candidates(ev, lang, include_used=True):
                 (stated if c.text in in_draft else fresh).append((ci, c))
         pool = fresh or stated
+        # only on-topic sentences: a file is never forced into the report with text off the subject
+        pool = [(ci, c) for ci, c in pool
+                if self.extractive.on_topic(c, self.extractive.intent(content[ci][0], self.req))]
         if not pool:
             return None
-        pid_text = {it.passage_id: it.text for _, it in items}
-        support = support_scores([(claim_text(c.text), f"{path.rsplit('/', 1)[-1]} \n{pid_text[c.passage_id]}")
-                                  for _, c in pool], [f"{c.passage_id}#ev" for _, c in pool])
         best_i = max(range(len(pool)), key=lambda i: (
-            support[i] >= SUPPORT_THRESHOLD,
-            round(support[i], 1) + self.extractive.relevance(content[pool[i][0]][0], pool[i][1].text),
+            not pool[i][1].fallback,
+            round(self.extractive.relevance(content[pool[i][0]][0], pool[i][1].text), 1),
             -pool[i][1].rank,
         ))
         ci, cand = pool[best_i]
@@ -324,6 +401,7 @@ class Reviser:
 
     def _more(self, sec: DraftSection, ev: SectionEvidence, need: int) -> str:
         """Evidence sentences for ``sec``: a short addition continues the last paragraph (no connector)."""
+        self.sync_used()
         start = 1 if need >= SHORT_ADDITION else 0
         return self.extractive.more(sec, ev, self.req, need, start_paragraph=start)
 
@@ -360,9 +438,11 @@ class Reviser:
         return self._sources(old) <= self._sources(new)
 
     def _drop_lowest(self, sec: DraftSection, cut: int, rnd: int, action: str) -> bool:
-        """Drop the lowest-support sentences of ``sec`` until ``cut`` units are gone (keeps notes, one
+        """Drop the weakest sentences of ``sec`` (contradicted, then unsupported, then the least relevant) until ``cut`` units are gone (keeps notes, one
         sentence per cited source, and at least one sentence)."""
-        scored = sentence_support(sec.body, self.store)
+        rank = {"contradicted": 0, "unsupported": 1, "supported": 2, "quoted": 3}
+        scored = [(s, rank[v.verdict] + self.extractive.relevance(sec, s.text) if v else 9.0)
+                  for s, v in sentence_verdicts(sec.body, self.store, sec.title)]
         if len(scored) <= 1:
             return False
         source_of: dict[str, str] = {}
@@ -398,7 +478,7 @@ class Reviser:
         if not dropped:
             return False
         sec.body = join_sentences([s for i, (s, _) in enumerate(scored) if i not in dropped], self.req.language)
-        self._log(rnd, action, sec.title, f"-{removed} units ({len(dropped)} lowest-support sentences)")
+        self._log(rnd, action, sec.title, f"-{removed} units ({len(dropped)} weakest sentences)")
         return True
 
     def _shares(self, content: list[tuple[DraftSection, SectionEvidence]], amount: int, below: bool) -> list[int]:
@@ -469,6 +549,7 @@ class Reviser:
         results: list[CheckResult] = []
         for rnd in range(1, self.max_rounds + 1):
             self.fix_citations(rnd)
+            self.drop_duplicates(rnd)
             self.write_missing(rnd)
             self.cite_missing_files(rnd)
             self.fit_length(rnd)
@@ -476,8 +557,16 @@ class Reviser:
             failing = [r for r in results if r.passed is False and r.name in _FIXABLE]
             if not failing:
                 break
-        self.fix_citations(self.max_rounds + 1)
+        final = self.max_rounds + 1
+        self.fix_citations(final)
+        self.drop_duplicates(final)
+        self.write_missing(final, use_llm=False)
         self.final_pass()
+        # whatever the last steps added is verified and de-duplicated too
+        self.fix_citations(99)
+        self.drop_duplicates(99)
+        self.write_missing(99, use_llm=False)
+        self._fit_final()
         return self.measure()
 
 

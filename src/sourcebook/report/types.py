@@ -58,6 +58,8 @@ class DraftSection:
     budget: int = 0              # length budget in units
     queries: list[str] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
+    intent: str = ""             # the request's instruction for this section (guides evidence, not the heading)
+    sources_missing: bool = False  # the section is about a source the folder lacks: not filled from others
     is_references: bool = False  # the "参考资料 / References" section, filled by the renderer
     # figures shown at the end of the section: {"path": image file, "caption": str,
     # "provenance": {"code": script or description that made it, "inputs": [source paths]}}

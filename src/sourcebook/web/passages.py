@@ -19,7 +19,7 @@ MIN_ALIGN = 0.15
 def align_span(claim: str, text: str) -> tuple[int, int] | None:
     """Character range of the stretch of ``text`` that best matches ``claim`` (a sentence, or two adjacent
     sentences when that matches better); None when nothing shares enough words with it."""
-    from sourcebook.report.support import lexical_recall
+    from sourcebook.report.terms import lexical_recall
 
     claim = _CITE.sub("", claim or "").strip()
     if not claim or not text:
@@ -54,7 +54,7 @@ def highlighted(text: str, span: tuple[int, int] | None) -> Markup:
 
 
 def _similar(a: str, b: str) -> float:
-    from sourcebook.report.support import lexical_recall
+    from sourcebook.report.terms import lexical_recall
 
     a, b = _CITE.sub("", a or ""), _CITE.sub("", b or "")
     return max(lexical_recall(a, b), lexical_recall(b, a)) if a and b else 0.0
@@ -82,7 +82,9 @@ def claim_verdict(run_dir: Path, passage_id: str, claim: str) -> dict[str, Any] 
             return None
 
     comp = load("compliance.json")
-    claims = comp.get("claims") if isinstance(comp, dict) else None
+    claims = None
+    if isinstance(comp, dict):  # the pipeline's list is ``claims_detail``; ``check --json`` writes ``claims``
+        claims = comp.get("claims_detail") if isinstance(comp.get("claims_detail"), list) else comp.get("claims")
     if isinstance(claims, list):
         cands = [c for c in claims if isinstance(c, dict) and (passage_id in _ids_of(c) or not _ids_of(c))]
         if cands:

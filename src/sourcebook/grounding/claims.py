@@ -1,0 +1,106 @@
+"""A report body as claims: sentences with the citation markers attached to them.
+
+Every citation form the project and older reports write is recognised: ``[@id]``, numbered ``[1]`` /
+``[1, 2]`` / ``[^1]`` / ``【1】``, labels ``[file.pdf, p. 3]``, ``[deck.pptx, slide 5]``,
+``[data.xlsx, Sheet1!A1:B9]``, ``[talk.mp4, 01:20–01:45]``, ``[long_context: "title", chunk 2]``.
+Notes written by the pipeline (``（说明：…）``, gap notes), headings, table rows and fragments too short to
+state anything are not claims.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sourcebook.grounding.tokens import CJK_CHAR
+
+_EXT = (r"pdf|pptx?|docx?|xlsx?|xls|csv|tsv|json|jsonl|txt|md|html?|mp4|mov|mkv|avi|webm|mp3|wav|m4a|flac|"
+        r"png|jpe?g|gif|webp|zip")
+CITATION = re.compile(
+    r"\[@[A-Za-z0-9_\-:.]+\]"
+    r"|\[\^?\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*\](?![(:])"
+    r"|【\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*】"
+    r"|\[[^\[\]\n]{1,160}?\.(?:" + _EXT + r")\b[^\[\]\n]{0,80}\](?!\()"
+    r"|\[[A-Za-z_][\w\-]{0,60}:\s*\"[^\"\n]{1,160}\"\s*,\s*chunk\s*\d+\]", re.I)
+_END = "。！？!?；;"
+_CLOSERS = "”’」』）)\"'"
+_NOTE = re.compile(r"^\s*[（(](?:说明|注|Note)[:：]|^\s*>|^(?:本节|本报告|this section|this report|note[:：])", re.I)
+_GLUE = re.compile(r"^(?:此外|同时|另外|进一步看|与此相关|从另一角度看|In addition|Moreover|Relatedly|Further|"
+                   r"At the same time)[，,]\s*", re.I)
+
+
+@dataclass
+class Claim:
+    """One sentence of a body with its citation markers (raw, in order) and where it sits."""
+
+    text: str                       # without markers and without a leading connector
+    raw: str                        # as written, markers included
+    citations: list[str] = field(default_factory=list)
+    section: str = ""
+    paragraph: int = 0
+
+    @property
+    def cited(self) -> bool:
+        return bool(self.citations)
+
+
+def strip_citations(text: str) -> str:
+    return CITATION.sub("", text)
+
+
+def _split(par: str) -> list[str]:
+    out, i, start, n = [], 0, 0, len(par)
+    while i < n:
+        ch = par[i]
+        if ch in "[【":
+            m = CITATION.match(par, i)
+            if m:
+                i = m.end()
+                continue
+        end = ch in _END or (ch == "." and (i + 1 == n or par[i + 1] in " \n[【") and not
+                             (i > 0 and par[i - 1].isdigit() and i + 1 < n and par[i + 1].isdigit()))
+        if end:
+            j = i + 1
+            while j < n and par[j] in _CLOSERS:
+                j += 1
+            while True:
+                k = j
+                while k < n and par[k] == " ":
+                    k += 1
+                m = CITATION.match(par, k)
+                if not m:
+                    break
+                j = m.end()
+            out.append(par[start:j].strip())
+            start = i = j
+            continue
+        i += 1
+    if par[start:].strip():
+        out.append(par[start:].strip())
+    return [s for s in out if s]
+
+
+def is_claim(text: str) -> bool:
+    """A sentence that states something: not a note, long enough, not a question."""
+    t = text.strip()
+    if not t or _NOTE.search(t) or t.endswith(("？", "?", "：", ":")):
+        return False
+    cjk = len(CJK_CHAR.findall(t))
+    return cjk >= 6 if cjk else len(re.findall(r"[A-Za-z0-9]+", t)) >= 4
+
+
+def split_claims(body: str, section: str = "") -> list[Claim]:
+    """Claims of a Markdown body (headings, table rows and notes skipped; list items are sentences)."""
+    out: list[Claim] = []
+    pars = [p for p in re.split(r"\n\s*\n", body) if p.strip()]
+    for pi, par in enumerate(pars):
+        lines = [ln for ln in par.splitlines()
+                 if ln.strip() and not re.match(r"^\s*(?:#{1,6}\s|\|)", ln) and not _NOTE.search(ln)]
+        text = " ".join(re.sub(r"^\s*(?:[-*+•]|\d{1,3}[.)、])\s+", "", ln).strip() for ln in lines)
+        text = re.sub(r"\*\*|__", "", text)
+        for raw in _split(text):
+            clean = " ".join(strip_citations(raw).split())
+            clean = _GLUE.sub("", clean).strip()
+            if is_claim(clean):
+                out.append(Claim(clean, raw, CITATION.findall(raw), section, pi))
+    return out

@@ -1,0 +1,143 @@
+"""The report pipeline keeps to its subject and to its sources: an off-topic article corpus is never cited
+by a no-LLM report, and a model that writes contradicted and uncited claims ends with those claims fixed or
+removed (a real scripted HTTP model server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from sourcebook.config import LLMSettings, get_settings
+from sourcebook.ingest.folder import ingest_folder
+from sourcebook.llm import make_client
+from sourcebook.llm.scripted import ScriptedServer
+from sourcebook.report.pipeline import build_report
+from tests.docgen import make_corpus
+from tests.report_corpus import ZH_FILES, make_folder
+
+OFF_TOPIC = [
+    {"title": "奶茶饮品营销调查", "page_body": "本次奶茶饮品营销调查共访问了八百名消费者。多数消费者更看重口味和价格，"
+     "芝士奶盖和水果茶最受年轻人欢迎。门店通过会员积分和节日促销提高复购率，外卖订单占到销售额的四成。"},
+    {"title": "毕业论文格式规范", "page_body": "毕业论文正文一律使用宋体小四号字，行距为一点五倍。摘要不超过三百字，关键词"
+     "三到五个。参考文献按照著录规则排列，图表须有编号和标题，页码从正文第一页开始连续编排。"},
+    {"title": "省级机器翻译项目简介", "page_body": "该省级机器翻译项目面向少数民族语言与汉语互译，建设了平行语料库。"
+     "项目组开发了术语管理工具，并在政务服务窗口试点部署，翻译结果由人工校对后发布。"},
+    {"title": "足球俱乐部转会新闻", "page_body": "这家足球俱乐部在夏季转会窗口签下了一名新前锋，转会费创下俱乐部纪录。"
+     "主教练表示新援将帮助球队提升进攻效率，球迷对新赛季的表现充满期待。"},
+]
+
+REQUEST = ("请根据提供的资料撰写一篇《城市新能源汽车与充电设施发展报告》，包含以下部分：（1）引言；（2）发展现状"
+           "（说明新能源汽车销量和充电桩建设情况）；（3）主要问题；（4）参考资料。全文字数在400至600字之间。")
+
+
+def test_off_topic_corpus_is_never_cited(tmp_path: Path):
+    settings = get_settings(cache_dir=tmp_path / "cache")
+    folder = make_folder(tmp_path / "folder", {"城市交通.md": ZH_FILES["城市交通.md"]})
+    make_corpus(folder / "long_context.json", OFF_TOPIC)
+    store = ingest_folder(folder, settings).store
+    res = build_report(store, REQUEST, settings, tmp_path / "run")
+    md = res.paths["md"].read_text(encoding="utf-8")
+    body, _, refs = md.partition("## 参考资料")
+    assert "long_context" not in refs, refs
+    for word in ("奶茶", "论文", "机器翻译", "足球", "前锋"):
+        assert word not in body, word
+    # the headings are the request's section names, without the bracketed instruction
+    assert "## 发展现状\n" in md and "说明新能源汽车销量" not in md
+    comp = json.loads((res.run_dir / "compliance.json").read_text(encoding="utf-8"))
+    assert comp["not_used"] == [{"file": "long_context.json", "reason": "nothing relevant"}]
+    inputs = next(c for c in comp["checks"] if c["name"] == "inputs_cited")
+    assert inputs["passed"] is True and "long_context.json" in inputs["detail"]
+    assert comp["claims"]["contradicted"] == comp["claims"]["unsupported"] == 0
+    assert comp["section_relevance"] and set(comp["section_relevance"]) <= {"引言", "发展现状", "主要问题"}
+    # short, not padded: the report says why
+    length = next(c for c in comp["checks"] if c["name"] == "length")
+    if length["passed"] is False:
+        assert "少于要求" in md
+
+
+_PASSAGE = re.compile(r"^\[@([A-Za-z0-9_\-:.]+)\] [^\n]*\n([^\n]+)", re.M)
+
+
+class LyingModel:
+    """Writes each section from its passages but alters a number in one sentence and adds an uncited
+    invented sentence; asked to fix a claim, restates the passage sentence it was given."""
+
+    def __init__(self) -> None:
+        self.fix_requests = 0
+
+    def __call__(self, req: dict) -> dict:
+        prompt = next(m["content"] for m in req["messages"] if m["role"] == "user")
+        if "改写这句话" in prompt:
+            self.fix_requests += 1
+            pid = re.search(r"\[@([^\]]+)\]：", prompt).group(1)
+            passage = prompt.split(f"资料 [@{pid}]：\n", 1)[1]
+            first = next(s for s in passage.split("。") if len(s.strip()) > 10).strip()
+            return {"text": f"{first}[@{pid}]。"}
+        if "judge whether" in prompt:
+            n = len(re.findall(r"^\d+\. CLAIM:", prompt, re.M))
+            return {"text": json.dumps([{"n": i + 1, "verdict": "supported", "reason": "ok"} for i in range(n)])}
+        passages = _PASSAGE.findall(prompt)
+        out = []
+        for pid, text in passages[:4]:
+            for s in [x.strip() for x in text.split("。") if len(x.strip()) > 10][:2]:
+                out.append(f"{s}[@{pid}]。")
+        if out:
+            # a changed number in the first claim (12.4万辆 → 21.4万辆, 38% → 83% …)
+            out[0] = re.sub(r"\d+(?:\.\d+)?", lambda m: m.group(0)[::-1] if len(m.group(0)) > 1 else "9", out[0], count=1)
+        out.append("该市已建成全球规模最大的氢燃料公交网络，并计划明年全部替换柴油车。")
+        return {"text": "".join(out)}
+
+
+@pytest.fixture()
+def store(tmp_path: Path):
+    settings = get_settings(cache_dir=tmp_path / "cache")
+    folder = make_folder(tmp_path / "folder", ZH_FILES)
+    return settings, ingest_folder(folder, settings).store
+
+
+def test_contradicted_and_uncited_claims_are_fixed_or_removed(store, tmp_path: Path):
+    settings, st = store
+    model = LyingModel()
+    with ScriptedServer(default={"respond": model}) as srv:
+        llm = LLMSettings(provider="openai", base_url=srv.openai_base_url, api_key="test", model="scripted",
+                          max_retries=0, timeout_s=20)
+        res = build_report(st, REQUEST, settings, tmp_path / "run", client=make_client(llm))
+    md = res.paths["md"].read_text(encoding="utf-8")
+    assert "氢燃料公交" not in md                      # the uncited invented claim was removed
+    assert "21.4万辆" not in md                        # the altered number did not survive
+    rev = json.loads((res.run_dir / "revisions.json").read_text(encoding="utf-8"))
+    actions = {a["action"] for a in rev["actions"]}
+    assert actions & {"rewrite_claim", "recite", "drop_contradicted"}, actions
+    assert "drop_unsupported" in actions
+    comp = json.loads((res.run_dir / "compliance.json").read_text(encoding="utf-8"))
+    assert comp["claims"]["contradicted"] == 0 and comp["claims"]["unsupported"] == 0, comp["claims_detail"]
+    # the model's verdicts are recorded beside the offline ones
+    assert any(c["llm"] == "supported" for c in comp["claims_detail"])
+    grounded = next(c for c in comp["checks"] if c["name"] == "claims_grounded")
+    assert grounded["passed"] is True
+
+
+def test_model_verdict_is_kept_when_stricter(store, tmp_path: Path):
+    """The model calls every claim contradicted: offline verdicts are recorded, the stricter one wins, and
+    the report says so instead of passing."""
+    settings, st = store
+
+    def strict(req: dict) -> dict:
+        prompt = next(m["content"] for m in req["messages"] if m["role"] == "user")
+        if "judge whether" in prompt:
+            n = len(re.findall(r"^\d+\. CLAIM:", prompt, re.M))
+            return {"text": json.dumps([{"n": i + 1, "verdict": "contradicted", "reason": "numbers differ"}
+                                        for i in range(n)])}
+        return LyingModel()(req)
+
+    with ScriptedServer(default={"respond": strict}) as srv:
+        llm = LLMSettings(provider="openai", base_url=srv.openai_base_url, api_key="test", model="scripted",
+                          max_retries=0, timeout_s=20)
+        res = build_report(st, REQUEST, settings, tmp_path / "run", client=make_client(llm))
+    comp = json.loads((res.run_dir / "compliance.json").read_text(encoding="utf-8"))
+    cited = [c for c in comp["claims_detail"] if c["passage_id"]]
+    assert cited and all(c["verdict"] == "contradicted" and c["offline"] in ("quoted", "supported") for c in cited)
+    assert next(c for c in comp["checks"] if c["name"] == "claims_grounded")["passed"] is False
