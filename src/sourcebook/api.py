@@ -171,6 +171,26 @@ def _stop_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
+@contextmanager
+def _recorded(rd: Any) -> Iterator[None]:
+    """Run a run's stages with SIGTERM as an interrupt; the run's status records how it ended (``interrupted``
+    or ``failed`` with the reason), and its files are closed whatever happens."""
+    try:
+        with _stop_on_sigterm():
+            yield
+    except KeyboardInterrupt:
+        rd.finish("interrupted", error="stopped by a signal or Ctrl-C")
+        raise
+    except SourcebookError as e:
+        rd.finish("failed", error=str(e))
+        raise
+    except Exception as e:
+        rd.finish("failed", error=f"{type(e).__name__}: {e}")
+        raise
+    finally:
+        rd.close()
+
+
 def _copy_evidence(rd: Any, store: Any, result: Any) -> list[str]:
     """Copy the keyframes of cited video passages into the run's ``evidence/`` (``<passage id>.jpg``)."""
     from sourcebook.report.citations import cited_ids
@@ -262,28 +282,16 @@ def run(folder: Path | str, request: str | Request, *, settings: Any = None, run
         client = RecordingClient(client, rd.recorder.add_usage)
         rd.recorder.count_turn_usage = False
     rd.log(f"run started: model={settings.llm.model or '(none)'} folder={folder}")
-    try:
-        with _stop_on_sigterm():
-            rd.stage("ingest", str(folder))
-            store = ingest(folder, settings).store
-            rd.stage("ingest", f"{len(store.sources())} files, {store.passage_count()} passages")
-            result = None
-            if client is not None:
-                rd.stage("agent")
-                result = run_agent(client, store, request, rd, settings=settings, max_turns=max_turns,
-                                   max_tokens=max_tokens, on_event=on_event)
-            return _conclude(rd, store, request, settings, client, result, build_report)
-    except KeyboardInterrupt:
-        rd.finish("interrupted", error="stopped by a signal or Ctrl-C")
-        raise
-    except SourcebookError as e:
-        rd.finish("failed", error=str(e))
-        raise
-    except Exception as e:
-        rd.finish("failed", error=f"{type(e).__name__}: {e}")
-        raise
-    finally:
-        rd.close()
+    with _recorded(rd):
+        rd.stage("ingest", str(folder))
+        store = ingest(folder, settings).store
+        rd.stage("ingest", f"{len(store.sources())} files, {store.passage_count()} passages")
+        result = None
+        if client is not None:
+            rd.stage("agent")
+            result = run_agent(client, store, request, rd, settings=settings, max_turns=max_turns,
+                               max_tokens=max_tokens, on_event=on_event)
+        return _conclude(rd, store, request, settings, client, result, build_report)
 
 
 def resume(run_dir: Path | str, *, model: str | None = None, base_url: str | None = None,
@@ -305,22 +313,13 @@ def resume(run_dir: Path | str, *, model: str | None = None, base_url: str | Non
         rd.recorder.count_turn_usage = False
     rd.recorder.reopen()
     rd.log("resumed")
-    try:
-        with _stop_on_sigterm():
-            store = ingest(folder, settings).store
-            try:
-                result = resume_agent(rd, client, store, settings=settings, on_event=on_event)
-            except ValueError as e:
-                raise InputError(str(e)) from e
-            return _conclude(rd, store, req["request"], settings, client, result, build_report)
-    except KeyboardInterrupt:
-        rd.finish("interrupted", error="stopped by a signal or Ctrl-C")
-        raise
-    except SourcebookError as e:
-        rd.finish("failed", error=str(e))
-        raise
-    finally:
-        rd.close()
+    with _recorded(rd):
+        store = ingest(folder, settings).store
+        try:
+            result = resume_agent(rd, client, store, settings=settings, on_event=on_event)
+        except ValueError as e:
+            raise InputError(str(e)) from e
+        return _conclude(rd, store, req["request"], settings, client, result, build_report)
 
 
 def open_run(path: Path | str) -> Any:
