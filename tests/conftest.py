@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Set for the whole process before any fixture runs, so that session-wide fixtures (stores built once for
+# many tests) and the subprocesses they start see them too: no background dense index from every ingest of
+# the suite (the tests that want one start it), and hybrid results that do not depend on how loaded the
+# machine is (every candidate gets embedded; the time budget is tested on its own in test_dense_index.py).
+os.environ["SOURCEBOOK_SEARCH__BACKGROUND_INDEX"] = "false"
+os.environ["SOURCEBOOK_SEARCH__DENSE_BUDGET_MS"] = "600000"
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 MODELS_DIR = Path.home() / ".cache" / "sourcebook" / "models"
