@@ -98,8 +98,9 @@ def test_scripted_llm_run_charts_a_task_file(tmp_path, monkeypatch):
         res = CliRunner().invoke(app, ["run", str(folder), "写一份Yahoo金融数据趋势分析报告，约800字。", "--model",
                                        "scripted", "--base-url", srv.openai_base_url, "--runs-dir",
                                        str(tmp_path / "runs")])
-    assert res.exit_code == 0, res.output
     run_dir = Path(res.stdout.strip().splitlines()[-1])
+    verdict = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("verdict")
+    assert res.exit_code == (1 if verdict == "fail" else 0), res.output  # a failed report exits 1
     assert "value: 36799.65" in (run_dir / "trace.jsonl").read_text(encoding="utf-8")
     md = (run_dir / "report.md").read_text(encoding="utf-8")
     caption = next(line for line in md.splitlines() if line.startswith("![") and "close.png" in line)

@@ -141,3 +141,26 @@ def test_model_verdict_is_kept_when_stricter(store, tmp_path: Path):
     cited = [c for c in comp["claims_detail"] if c["passage_id"]]
     assert cited and all(c["verdict"] == "contradicted" and c["offline"] in ("quoted", "supported") for c in cited)
     assert next(c for c in comp["checks"] if c["name"] == "claims_grounded")["passed"] is False
+
+
+def test_duplicates_check_flags_repeats_not_same_template_facts(tmp_path: Path) -> None:
+    """A sentence repeated in another section is a duplicate; the same wording stating other numbers (one
+    template, two tables) is another fact."""
+    from sourcebook.report.measure import measure
+    from sourcebook.report.requirements import parse_request
+    from sourcebook.report.types import Draft, DraftSection
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "a.md").write_text("确诊数据表按日期分列，覆盖2020-01-22至2023-03-09共1143个日期、289行，全部行的合计从557变为676570149。\n\n"
+                                 "死亡数据表按日期分列，覆盖2020-01-22至2023-03-09共1143个日期、289行，全部行的合计从17变为6881802。\n",
+                                 encoding="utf-8")
+    store = ingest_folder(folder, get_settings()).store
+    pid = store.search("确诊表", k=1, mode="bm25")[0].passage_id
+    req = parse_request("写一篇关于疫情数据的短报告")
+    s1 = f"数据表按日期分列，覆盖2020-01-22至2023-03-09共1143个日期、289行，全部行的合计从557变为676570149。[@{pid}]"
+    s2 = f"数据表按日期分列，覆盖2020-01-22至2023-03-09共1143个日期、289行，全部行的合计从17变为6881802。[@{pid}]"
+    fine = Draft("疫情数据", [DraftSection("概况", body=s1), DraftSection("细节", body=s2)])
+    dup = Draft("疫情数据", [DraftSection("概况", body=s1), DraftSection("细节", body=s1)])
+    assert measure(fine, req, store).duplicates == []
+    assert len(measure(dup, req, store).duplicates) == 1

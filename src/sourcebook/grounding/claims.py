@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from sourcebook.grounding.tokens import CJK_CHAR
+from sourcebook.report.citations import join_open_clauses
 
 _EXT = (r"pdf|pptx?|docx?|xlsx?|xls|csv|tsv|json|jsonl|txt|md|html?|mp4|mov|mkv|avi|webm|mp3|wav|m4a|flac|"
         r"png|jpe?g|gif|webp|zip")
@@ -98,7 +99,7 @@ def split_claims(body: str, section: str = "") -> list[Claim]:
                  if ln.strip() and not re.match(r"^\s*(?:#{1,6}\s|\|)", ln) and not _NOTE.search(ln)]
         text = " ".join(re.sub(r"^\s*(?:[-*+•]|\d{1,3}[.)、])\s+", "", ln).strip() for ln in lines)
         text = re.sub(r"\*\*|__", "", text)
-        for raw in _split(text):
+        for raw in join_open_clauses(_split(text), CITATION):
             clean = " ".join(strip_citations(raw).split())
             clean = _GLUE.sub("", clean).strip()
             if is_claim(clean):

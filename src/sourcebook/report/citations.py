@@ -81,12 +81,28 @@ def _split_paragraph(par: str) -> list[str]:
     return [s for s in out if s]
 
 
+def join_open_clauses(parts: list[str], marker: re.Pattern[str] = CITE_MARKER) -> list[str]:
+    """A clause ending in a semicolon without its own citation belongs to the sentence it opens: join it to
+    the next part, so that the sentence's citation covers it."""
+    out: list[str] = []
+    pending = ""
+    for part in parts:
+        if part.rstrip().endswith(("；", ";")) and not marker.search(part):
+            pending += part
+            continue
+        out.append(pending + part)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
 def split_cited_sentences(body: str) -> list[CitedSentence]:
     """Split a body into sentences (paragraphs = blank-line separated blocks), keeping each sentence's
     markers with it, whether placed before or after the end punctuation."""
     out: list[CitedSentence] = []
     for pi, par in enumerate(p for p in re.split(r"\n\s*\n", body) if p.strip()):
-        for raw in _split_paragraph(par.strip()):
+        for raw in join_open_clauses(_split_paragraph(par.strip())):
             out.append(CitedSentence(raw=raw, text=strip_markers(raw).strip(), ids=CITE_MARKER.findall(raw), paragraph=pi))
     return out
 

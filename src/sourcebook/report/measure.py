@@ -8,6 +8,7 @@ nothing relevant are listed as not used), every claim grounded, section relevanc
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from sourcebook.report.types import CheckResult, Draft, Requirements
 
 SECTION_RELEVANCE_MIN = 0.6   # share of on-topic sentences a section needs
 DUPLICATE_JACCARD = 0.8
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 @dataclass
@@ -96,7 +98,7 @@ def _ground(draft: Draft, req: Requirements, store: Any, writer: Any, llm: Any, 
     from sourcebook.grounding.verify import counts
     from sourcebook.report.relevance import on_topic
 
-    seen: list[tuple[str, set[str]]] = []
+    seen: list[tuple[str, set[str], set[str]]] = []
     for sec in draft.sections:
         if sec.is_references or not sec.body.strip():
             continue
@@ -111,10 +113,11 @@ def _ground(draft: Draft, req: Requirements, store: Any, writer: Any, llm: Any, 
                 ok += own or on_topic(s.text, intent)
             out.section_relevance[sec.title] = round(ok / len(pairs), 3)
         for s, _v in pairs:
-            grams = _grams(s.text)
-            if any(_jaccard(grams, g) >= DUPLICATE_JACCARD for _, g in seen):
+            grams, nums = _grams(s.text), set(_NUMBER.findall(s.text))
+            # near-identical wording stating other numbers is another fact (one template, two tables)
+            if any(_jaccard(grams, g) >= DUPLICATE_JACCARD and nums == n for _, g, n in seen):
                 out.duplicates.append(s.text[:80])
-            seen.append((s.text, grams))
+            seen.append((s.text, grams, nums))
     if llm is not None and hasattr(llm, "verify_claims"):
         add_llm_verdicts(out.verdicts, store, llm, req)
     n = counts(out.verdicts)
