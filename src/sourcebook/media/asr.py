@@ -22,7 +22,7 @@ from sourcebook.media.cache import MediaCache, file_sha256, resolve_settings
 from sourcebook.media.probe import SAMPLE_RATE, MediaError, decode_audio
 from sourcebook.media.whisper_model import load_whisper
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CPU_THREADS = 2
 
 
@@ -135,6 +135,8 @@ def transcribe_array(
         if lang in ("zh", "yue") or _CJK.search(text):
             text = to_simplified(text)
         segments.append(Segment(round(float(s.start), 2), round(float(min(s.end, duration)), 2), text))
+    if language is None:
+        segments = _fill_speech_gaps(model, audio, segments, beam_size)
     return Transcript(
         language=lang,
         language_probability=round(float(info.language_probability or 0.0), 3),
@@ -143,6 +145,34 @@ def transcribe_array(
         model=model_name,
         elapsed_s=round(time.perf_counter() - t0, 3),
     )
+
+
+def _fill_speech_gaps(model: Any, audio: np.ndarray, segments: list[Segment], beam_size: int,
+                      min_gap_s: float = 1.0) -> list[Segment]:
+    """Speech that the first pass left without text — typically a passage in a second language after the
+    language was detected on the first 30 s — is transcribed again on its own, with its own language."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    duration = len(audio) / SAMPLE_RATE
+    extra: list[Segment] = []
+    for chunk in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500)):
+        start, end = chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE
+        if end - start < min_gap_s:
+            continue
+        covered = sum(max(0.0, min(end, s.end_s) - max(start, s.start_s)) for s in segments)
+        if covered >= 0.5 * (end - start):
+            continue
+        part, _info = model.transcribe(audio[chunk["start"]:chunk["end"]], beam_size=beam_size,
+                                       vad_filter=False, condition_on_previous_text=False)
+        for s in part:
+            text = s.text.strip()
+            if not text:
+                continue
+            if _CJK.search(text):
+                text = to_simplified(text)
+            extra.append(Segment(round(start + float(s.start), 2), round(min(start + float(s.end), duration), 2),
+                                 text))
+    return sorted(segments + extra, key=lambda s: s.start_s) if extra else segments
 
 
 def transcribe(path: Path, language: str | None = None, settings: Any = None) -> Transcript:
