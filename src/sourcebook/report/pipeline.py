@@ -190,9 +190,10 @@ def build_report(store: Any, request: str, settings: Any = None, run_dir: Path |
         extractive.write_all(draft, evidence, req)
     _put_notes(draft)
 
+    # computed data facts and charts go in before revision, so that length and claims are revised with them
+    _data_and_figures(draft, evidence, store, run_dir, agent_result)
     reviser = Reviser(draft, req, store, evidence, extractive, llm=llm, max_rounds=max_rounds)
     reviser.run()
-    _data_and_figures(draft, evidence, store, run_dir, agent_result)
     note_shortfall(draft, req, store)
 
     the_ext = _FORMAT_EXT.get(req.format, "md")
