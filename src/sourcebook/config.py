@@ -57,6 +57,8 @@ class SearchSettings(BaseModel):
     fusion: str = "weighted"         # weighted | rrf (measured: benchmarks/bench_retrieval.py)
     rrf_k: int = 60
     dense_weight: float = 0.4        # dense share of the fused score
+    ann_min_vectors: int = 200_000   # from this many vectors on, a faiss IVF index proposes the candidates
+    ann_nprobe: int = 64             # IVF cells a query visits (more: slower, closer to scoring every vector)
 
 
 class EmbeddingSettings(BaseModel):

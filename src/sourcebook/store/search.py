@@ -5,9 +5,11 @@ in-memory copy of the vectors and the lock that guards both."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +21,7 @@ from sourcebook.store.index import KeywordIndex, load_index
 from sourcebook.store.tokenize import tokenize
 
 if TYPE_CHECKING:
+    from sourcebook.store.ann import AnnIndex
     from sourcebook.store.db import Store
 
 MODES = ("hybrid", "bm25", "dense")
@@ -28,15 +31,32 @@ QUERY_CACHE = 1024
 
 
 class DenseCache:
-    """In-memory copy of the store's vectors for one model, with each vector's position in the keyword
-    index (-1 when its passage is not indexed); topped up from the store before each query."""
+    """In-memory copy of the store's vectors for one model: per row its passage rowid and its position in
+    the keyword index (-1 when its passage is not indexed); topped up from the store before each query.
+    Past ``ann_min`` vectors, candidates come from an :class:`~sourcebook.store.ann.AnnIndex` (saved in
+    ``ann_dir``) and are re-scored exactly; below it every vector is scored."""
 
-    def __init__(self, idx: KeywordIndex, dim: int) -> None:
+    def __init__(self, idx: KeywordIndex, dim: int, ann_min: int = 0, nprobe: int = 64,
+                 ann_dir: Path | None = None) -> None:
         self.idx = idx
-        self.matrix = np.zeros((0, dim), dtype=np.float32)
+        self.ann_min, self.nprobe, self.ann_dir = ann_min, nprobe, ann_dir
+        self.last_row = 0   # last embeddings row read from the store
+        self._reset(dim)
+
+    def _reset(self, dim: int) -> None:
+        self._buf = np.zeros((0, dim), dtype=np.float32)   # grows by doubling; rows ``0 … n-1`` in use
+        self.n = 0
+        self.rowids = np.zeros(0, dtype=np.int64)
         self.positions = np.zeros(0, dtype=np.int64)
         self.known: set[int] = set()
-        self.last_row = 0   # last embeddings row read from the store
+        self.ann: AnnIndex | None = None
+        self._row_of_pos = np.full(len(self.idx.rowids), -1, dtype=np.int64)   # keyword position → row
+        self._by_rowid: np.ndarray | None = None    # rows sorted by passage rowid
+        self._tail: np.ndarray | None = None        # rows the vector index does not hold yet
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self._buf[: self.n]
 
     def _positions(self, rowids: np.ndarray) -> np.ndarray:
         indexed = self.idx.rowids
@@ -47,34 +67,90 @@ class DenseCache:
         return np.where(hit, pos, -1)
 
     def refresh(self, store: Store, model: str) -> None:
-        """Read the vectors stored since the last refresh (by the background index or other processes)."""
+        """Read the vectors stored since the last refresh (by the background index or other processes),
+        then bring the vector index up to date when the store is large enough for one."""
         self.last_row, rowids, blobs = store.vectors_after(model, self.last_row)
         if rowids:
             self.add(rowids, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(rowids), -1))
+        if self.ann_min and self.n >= self.ann_min and self.ann_dir is not None:
+            self._update_ann(store.generation)
 
     def add(self, rowids: list[int], vecs: np.ndarray) -> None:
         new = [(r, v) for r, v in zip(rowids, vecs, strict=True) if r not in self.known]
         if not new:
             return
-        if self.matrix.shape[1] != len(new[0][1]):
-            self.matrix = np.zeros((0, len(new[0][1])), dtype=np.float32)
-        self.positions = np.concatenate([self.positions, self._positions(np.array([r for r, _ in new]))])
-        self.matrix = np.vstack([self.matrix, np.vstack([v for _, v in new])])
-        self.known.update(r for r, _ in new)
+        dim = len(new[0][1])
+        if self._buf.shape[1] != dim:
+            self._reset(dim)
+        need = self.n + len(new)
+        if need > len(self._buf):
+            grown = np.zeros((max(need, 2 * len(self._buf), 1024), dim), dtype=np.float32)
+            grown[: self.n] = self.matrix
+            self._buf = grown
+        ids = np.array([r for r, _ in new], dtype=np.int64)
+        self._buf[self.n: need] = np.vstack([v for _, v in new])
+        pos = self._positions(ids)
+        self._row_of_pos[pos[pos >= 0]] = np.arange(self.n, need)[pos >= 0]
+        self.rowids = np.concatenate([self.rowids, ids])
+        self.positions = np.concatenate([self.positions, pos])
+        self.known.update(ids.tolist())
+        self.n = need
+        self._by_rowid = self._tail = None
+
+    def _update_ann(self, generation: int) -> None:
+        from sourcebook.store.ann import AnnIndex
+
+        if self.ann is None:
+            self.ann = AnnIndex.load(self.ann_dir, generation)
+            if self.ann is None:
+                self.ann = AnnIndex.build(self.matrix, self.rowids)
+                self.ann.save(self.ann_dir, generation)
+                return
+        missing = np.flatnonzero(~np.isin(self.rowids, self.ann.rowids))
+        if len(missing):
+            self.ann.add(self.matrix[missing], self.rowids[missing])
+            if len(missing) >= max(1000, self.ann.size // 20):   # saved again after 5 % growth
+                self.ann.save(self.ann_dir, generation)
+        self._tail = None
+
+    def _ann_rows(self, q: np.ndarray, ok: np.ndarray, keep: np.ndarray, limit: int) -> np.ndarray | None:
+        """Rows worth scoring exactly, from the vector index (None: score every row)."""
+        if self.ann is None or self.n < self.ann_min:
+            return None
+        share = float(ok.mean())
+        if share < 0.05:     # a narrow filter: its own rows are few, score them all
+            return None
+        found = self.ann.candidates(q, int(min(self.n, limit * 2 / share)), self.nprobe)
+        if self._by_rowid is None:
+            self._by_rowid = np.argsort(self.rowids, kind="stable")
+        if self._tail is None:
+            self._tail = np.flatnonzero(~np.isin(self.rowids, self.ann.rowids))
+        order = self._by_rowid
+        at = np.minimum(np.searchsorted(self.rowids, found, sorter=order), self.n - 1)
+        rows = order[at][self.rowids[order[at]] == found]
+        tail = self._tail
+        kept = self._row_of_pos[keep[(keep >= 0) & (keep < len(self._row_of_pos))]] if len(keep) else rows[:0]
+        return np.unique(np.concatenate([rows, tail, kept[kept >= 0]]))
 
     def scores(self, q: np.ndarray, mask: np.ndarray | None, keep: np.ndarray, limit: int) -> dict[int, float]:
         """Cosine per index position: the ``limit`` best vectors plus those at positions ``keep``."""
-        if not len(self.positions):
+        if not self.n:
             return {}
-        sims = self.matrix @ q
         ok = self.positions >= 0
         if mask is not None:
             ok &= mask[np.maximum(self.positions, 0)] > 0
-        cand = np.flatnonzero(ok)
+        rows = self._ann_rows(q, ok, keep, limit)
+        if rows is None:
+            cand = np.flatnonzero(ok)
+            sims = self.matrix[cand] @ q if len(cand) < self.n // 2 else (self.matrix @ q)[cand]
+        else:
+            cand = rows[ok[rows]]
+            sims = self.matrix[cand] @ q
         if len(cand) > limit:
-            best = cand[np.argpartition(-sims[cand], limit - 1)[:limit]]
-            cand = np.union1d(best, cand[np.isin(self.positions[cand], keep)])
-        return dict(zip(self.positions[cand].tolist(), sims[cand].tolist(), strict=True))
+            best = np.argpartition(-sims, limit - 1)[:limit]
+            sel = np.union1d(best, np.flatnonzero(np.isin(self.positions[cand], keep)))
+            cand, sims = cand[sel], sims[sel]
+        return dict(zip(self.positions[cand].tolist(), sims.tolist(), strict=True))
 
 
 class Searcher:
@@ -118,7 +194,9 @@ class Searcher:
         with self._lock:
             idx = self.keyword_index()
             if self._dense is None:
-                self._dense = DenseCache(idx, self.embedder.dim or 1)
+                cfg = _settings(self.store)
+                self._dense = DenseCache(idx, self.embedder.dim or 1, cfg.ann_min_vectors, cfg.ann_nprobe,
+                                         self.store.dir / "ann" / _slug(self.embedder.model_id))
             self._dense.refresh(self.store, self.embedder.model_id)
             return self._dense
 
@@ -202,6 +280,11 @@ def _settings(store: Store):
 
     s = getattr(store.settings, "search", None)
     return s if s is not None else SearchSettings()
+
+
+def _slug(model: str) -> str:
+    """A file-name-safe name for an embedding model id."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("_")[:80] or "model"
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
