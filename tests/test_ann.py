@@ -112,3 +112,48 @@ def test_a_large_store_searches_through_the_index(big_store) -> None:
     assert again.ann is not None and again.ann.size == cache.ann.size
     hits = other.search("solar tariff battery", k=5, mode="dense")
     assert len(hits) == 5
+
+
+def test_a_new_process_reads_the_saved_vectors_then_only_newer_rows(tmp_path, monkeypatch) -> None:
+    from sourcebook.ingest.folder import ingest_folder
+    from sourcebook.store import open_store, vector_file
+    from sourcebook.store.embedder import get_embedder
+
+    monkeypatch.setattr(vector_file, "SAVE_AFTER_ROWS", 50)
+    folder = tmp_path / "task"
+    folder.mkdir()
+    articles = [{"title": f"Note {i}", "page_body": f"Meter {i} reads tariff {i * 7} at the grid."}
+                for i in range(300)]
+    (folder / "long_context.json").write_text(json.dumps(articles), encoding="utf-8")
+    settings = get_settings(cache_dir=tmp_path / "cache")
+    store = ingest_folder(folder, settings).store
+    emb = get_embedder(settings)
+    pending = store.pending_embeddings(emb.model_id)
+    vecs = clustered(len(pending), seed=4, dim=emb.dim or 384)
+    first, later = len(pending) // 2, len(pending)
+    store.put_embeddings([(h, v.tobytes()) for (h, _), v in zip(pending[:first], vecs[:first], strict=True)],
+                         emb.model_id)
+    cache = store.searcher.dense_cache()          # reads 150 rows from SQLite: saves a copy
+    assert cache.n == first and list(cache.ann_dir.glob("vec-*.matrix.npy"))
+    store.put_embeddings([(h, v.tobytes()) for (h, _), v in zip(pending[first:], vecs[first:], strict=True)],
+                         emb.model_id)
+
+    other = open_store(folder, settings)
+    read_after: list[int] = []
+    real = other.vectors_after
+
+    def spy(model: str, after: int):
+        read_after.append(after)
+        return real(model, after)
+
+    other.vectors_after = spy
+    again = other.searcher.dense_cache()
+    assert read_after and read_after[0] == cache.last_row > 0    # SQLite asked only for the newer rows
+    assert again.n == later
+    by_row = dict(zip(again.rowids.tolist(), again.matrix, strict=True))
+    for row, vec in zip(cache.rowids.tolist(), cache.matrix, strict=True):
+        assert np.array_equal(by_row[row], vec)
+    # a damaged copy is ignored, not fatal: the vectors come from SQLite again
+    next(cache.ann_dir.glob("vec-*.matrix.npy")).write_bytes(b"broken")
+    third = open_store(folder, settings).searcher.dense_cache()
+    assert third.n == later

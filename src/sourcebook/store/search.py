@@ -34,13 +34,14 @@ QUERY_CACHE = 1024
 class DenseCache:
     """In-memory copy of the store's vectors for one model: per row its passage rowid and its position in
     the keyword index (-1 when its passage is not indexed); topped up from the store before each query.
-    Past ``ann_min`` vectors, candidates come from an :class:`~sourcebook.store.ann.AnnIndex` (saved in
-    ``ann_dir``) and are re-scored exactly; below it every vector is scored."""
+    A copy is saved in ``directory`` (:mod:`~sourcebook.store.vector_file`) for the next process. Past
+    ``ann_min`` vectors, candidates come from an :class:`~sourcebook.store.ann.AnnIndex` (saved there too)
+    and are re-scored exactly; below it every vector is scored."""
 
     def __init__(self, idx: KeywordIndex, dim: int, ann_min: int = 0, nprobe: int = 64,
-                 ann_dir: Path | None = None) -> None:
+                 directory: Path | None = None) -> None:
         self.idx = idx
-        self.ann_min, self.nprobe, self.ann_dir = ann_min, nprobe, ann_dir
+        self.ann_min, self.nprobe, self.ann_dir = ann_min, nprobe, directory
         self.last_row = 0   # last embeddings row read from the store
         self._reset(dim)
 
@@ -70,26 +71,36 @@ class DenseCache:
     def refresh(self, store: Store, model: str) -> None:
         """Read the vectors stored since the last refresh (by the background index or other processes),
         then bring the vector index up to date when the store is large enough for one."""
+        from sourcebook.store.vector_file import SAVE_AFTER_ROWS, load_vectors, save_vectors
+
+        if self.last_row == 0 and not self.n and self.ann_dir is not None:
+            saved = load_vectors(self.ann_dir, store.generation)
+            if saved is not None:
+                self.last_row = saved[0]
+                self.add(saved[1].tolist(), saved[2])
         self.last_row, rowids, blobs = store.vectors_after(model, self.last_row)
         if rowids:
             self.add(rowids, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(rowids), -1))
+            if len(rowids) >= SAVE_AFTER_ROWS and self.ann_dir is not None:
+                save_vectors(self.ann_dir, store.generation, self.last_row, self.rowids, self.matrix)
         if self.ann_min and self.n >= self.ann_min and self.ann_dir is not None:
             self._update_ann(store.generation)
 
     def add(self, rowids: list[int], vecs: np.ndarray) -> None:
-        new = [(r, v) for r, v in zip(rowids, vecs, strict=True) if r not in self.known]
-        if not new:
+        """Append vectors (rows of ``vecs``) of passages ``rowids``; passages already held are skipped."""
+        fresh = [i for i, r in enumerate(rowids) if r not in self.known]
+        if not fresh:
             return
-        dim = len(new[0][1])
+        dim = vecs.shape[1]
         if self._buf.shape[1] != dim:
             self._reset(dim)
-        need = self.n + len(new)
+        need = self.n + len(fresh)
         if need > len(self._buf):
             grown = np.zeros((max(need, 2 * len(self._buf), 1024), dim), dtype=np.float32)
             grown[: self.n] = self.matrix
             self._buf = grown
-        ids = np.array([r for r, _ in new], dtype=np.int64)
-        self._buf[self.n: need] = np.vstack([v for _, v in new])
+        ids = np.asarray(rowids, dtype=np.int64)[fresh]
+        self._buf[self.n: need] = vecs if len(fresh) == len(rowids) else vecs[fresh]
         pos = self._positions(ids)
         self._row_of_pos[pos[pos >= 0]] = np.arange(self.n, need)[pos >= 0]
         self.rowids = np.concatenate([self.rowids, ids])
@@ -197,7 +208,7 @@ class Searcher:
             if self._dense is None:
                 cfg = _settings(self.store)
                 self._dense = DenseCache(idx, self.embedder.dim or 1, cfg.ann_min_vectors, cfg.ann_nprobe,
-                                         self.store.dir / "ann" / _slug(self.embedder.model_id))
+                                         self.store.dir / "dense" / _slug(self.embedder.model_id))
             self._dense.refresh(self.store, self.embedder.model_id)
             return self._dense
 
