@@ -52,6 +52,11 @@ def test_extractive_report_states_facts_and_embeds_charts(data_folder, tmp_path)
             if f["zh"] in body.replace(f"[@{p.id}]", ""):
                 checked += check_fact_cells(data_folder / p.source, p.loc["sheet"], f["zh"])
     assert checked >= 4
+    # each fact once, in the report's language: the English lines of the facts passages are not quoted, and
+    # no half of a fact (split at its semicolon) stands alone
+    english = [f["en"] for p in facts for f in p.loc["facts"]]
+    assert not [e for e in english if e.split(";")[0].rstrip(".") in body], english
+    assert "the most common value" not in body and "averages" not in body
     figures = [f for s in res.draft.sections for f in s.figures]
     assert len(figures) == 2
     md = res.paths["md"].read_text(encoding="utf-8")

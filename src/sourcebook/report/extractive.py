@@ -192,6 +192,11 @@ def _fallback_sentence(item: EvidenceItem, language: str) -> str:
     return f"{name}：{head}" + ("" if head[-1] in "。！？.!?" else ("。" if language == "zh" else "."))
 
 
+def is_facts_passage(item: EvidenceItem) -> bool:
+    """A data table's computed facts (one line per fact, in Chinese and in English)."""
+    return item.label.rstrip("] ").endswith("(facts)")
+
+
 def with_marker(sentence: str, pid: str) -> str:
     """Put ``[@pid]`` just before the sentence's end punctuation (or at its end)."""
     marker = f"[@{pid}]"
@@ -224,6 +229,8 @@ class ExtractiveWriter:
         one); sentences already used in the report are left out unless ``include_used``."""
         out: list[Candidate] = []
         for rank, item in enumerate(evidence.items):
+            if is_facts_passage(item):   # computed facts are stated in the report's language by the pipeline
+                continue
             readable = 0
             for pos, sent in enumerate(self.passage_sentences(item, language)):
                 readable += 1
