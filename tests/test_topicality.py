@@ -137,6 +137,16 @@ def test_padding_a_section_with_cited_off_topic_sentences_fails_it(tmp_path: Pat
         assert (out["section_relevance"]["发展现状"] >= SECTION_RELEVANCE_MIN) is ok, out["section_relevance"]
 
 
+def test_report_figures_and_notes_are_not_judged():
+    req = type("R", (), {"title": "新冠疫情监测报告", "sections": ["核心数据摘要"], "raw": ""})()
+    body = ("## 核心数据摘要\n\n截至2023年3月9日，全球累计报告确诊病例约6.76亿例[1]。累计死亡约688万例[1]。\n\n"
+            "![图1：确诊走势（数据来源：a.csv (columns Sleep?, Work?)）](figures/a.png)\n\n"
+            "*图1：确诊走势（数据来源：a.csv (columns Sleep?, Work?)；生成代码：见运行记录）*\n\n"
+            "*（资料说明：全文约900字，少于要求的1000字。）*\n\n## 参考资料\n\n[1] a.csv\n")
+    shares, sizes = markdown_relevance(body, req)
+    assert sizes == {"核心数据摘要": 2} and shares["核心数据摘要"] == 1.0
+
+
 def test_one_off_topic_sentence_in_a_short_section_is_not_a_failure():
     from sourcebook.report.measure import relevance_check
 
