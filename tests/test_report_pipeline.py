@@ -158,6 +158,24 @@ def test_split_and_join_cited_sentences():
     assert join_sentences(sents[:2], "zh") == "第一句话说明背景[@p1]。第二句，带两个引用。[@p2][@p3]"
 
 
+def test_one_splitter_for_draft_markers_and_report_citations():
+    """Drafts ([@id]) and finished reports (numbered and label citations) are split by the same rules; only
+    the marker grammar differs."""
+    from sourcebook.grounding.claims import CITATION, split_claims
+    from sourcebook.report.citations import split_sentences
+
+    draft = "Sales rose [@p1].Next one [@x.y] ends here. Done; and more [@z]. 末句[@a]。"
+    assert split_sentences(draft) == ["Sales rose [@p1].", "Next one [@x.y] ends here.", "Done;",
+                                      "and more [@z].", "末句[@a]。"]
+    report = draft.replace("[@p1]", "[1]").replace("[@x.y]", "[paper.pdf, p. 3]").replace("[@z]", "【2】")
+    assert split_sentences(report, CITATION) == ["Sales rose [1].", "Next one [paper.pdf, p. 3] ends here.",
+                                                 "Done;", "and more 【2】.", "末句[@a]。"]
+    # a clause ending in a semicolon without its own citation joins the cited sentence it opens, spacing kept
+    assert [s.raw for s in split_cited_sentences(draft)][2] == "Done; and more [@z]."
+    claims = split_claims("Sales rose [1].Next one [paper.pdf, p. 3] ends here. Done all of it; and more things [2].")
+    assert [c.raw for c in claims] == ["Next one [paper.pdf, p. 3] ends here.", "Done all of it; and more things [2]."]
+
+
 def test_resolve_drops_unknown_ids():
     class _Store:
         def get_passage(self, pid):

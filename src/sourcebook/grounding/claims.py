@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from sourcebook.grounding.tokens import CJK_CHAR
-from sourcebook.report.citations import join_open_clauses
+from sourcebook.report.citations import join_open_clauses, split_sentences
 
 _EXT = (r"pdf|pptx?|docx?|xlsx?|xls|csv|tsv|json|jsonl|txt|md|html?|mp4|mov|mkv|avi|webm|mp3|wav|m4a|flac|"
         r"png|jpe?g|gif|webp|zip")
@@ -23,8 +23,6 @@ CITATION = re.compile(
     r"|【\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*】"
     r"|\[[^\[\]\n]{1,160}?\.(?:" + _EXT + r")\b[^\[\]\n]{0,80}\](?!\()"
     r"|\[[A-Za-z_][\w\-]{0,60}:\s*\"[^\"\n]{1,160}\"\s*,\s*chunk\s*\d+\]", re.I)
-_END = "。！？!?；;"
-_CLOSERS = "”’」』）)\"'"
 _NOTE = re.compile(r"^\s*[（(](?:说明|注|Note)[:：]|^\s*>|^(?:本节|本报告|this section|this report|note[:：])", re.I)
 _GLUE = re.compile(r"^(?:此外|同时|另外|进一步看|与此相关|从另一角度看|In addition|Moreover|Relatedly|Further|"
                    r"At the same time)[，,]\s*", re.I)
@@ -49,38 +47,6 @@ def strip_citations(text: str) -> str:
     return CITATION.sub("", text)
 
 
-def _split(par: str) -> list[str]:
-    out, i, start, n = [], 0, 0, len(par)
-    while i < n:
-        ch = par[i]
-        if ch in "[【":
-            m = CITATION.match(par, i)
-            if m:
-                i = m.end()
-                continue
-        end = ch in _END or (ch == "." and (i + 1 == n or par[i + 1] in " \n[【") and not
-                             (i > 0 and par[i - 1].isdigit() and i + 1 < n and par[i + 1].isdigit()))
-        if end:
-            j = i + 1
-            while j < n and par[j] in _CLOSERS:
-                j += 1
-            while True:
-                k = j
-                while k < n and par[k] == " ":
-                    k += 1
-                m = CITATION.match(par, k)
-                if not m:
-                    break
-                j = m.end()
-            out.append(par[start:j].strip())
-            start = i = j
-            continue
-        i += 1
-    if par[start:].strip():
-        out.append(par[start:].strip())
-    return [s for s in out if s]
-
-
 def is_claim(text: str) -> bool:
     """A sentence that states something: not a note, long enough, not a question."""
     t = text.strip()
@@ -99,7 +65,7 @@ def split_claims(body: str, section: str = "") -> list[Claim]:
                  if ln.strip() and not re.match(r"^\s*(?:#{1,6}\s|\|)", ln) and not _NOTE.search(ln)]
         text = " ".join(re.sub(r"^\s*(?:[-*+•]|\d{1,3}[.)、])\s+", "", ln).strip() for ln in lines)
         text = re.sub(r"\*\*|__", "", text)
-        for raw in join_open_clauses(_split(text), CITATION):
+        for raw in join_open_clauses(split_sentences(text, CITATION), CITATION):
             clean = " ".join(strip_citations(raw).split())
             clean = _GLUE.sub("", clean).strip()
             if is_claim(clean):

@@ -36,7 +36,8 @@ def check_file(report: Path, request_text: str, folder: Path | None = None, sett
 
     With ``folder`` the folder is ingested (or its store reused), every citation is resolved to stored
     passages and every claim verified (``claims``: one entry per claim; ``claim_counts``: per verdict);
-    without it the citation checks are unmeasured."""
+    without it the citation checks are unmeasured. With both a folder and a request, each section's
+    on-topic share is measured too (``section_relevance``, as in the pipeline's compliance table)."""
     from sourcebook.grounding.report import ground_sections, grounding_checks, markdown_sections, unresolved
     from sourcebook.grounding.resolve import Resolver
     from sourcebook.grounding.verify import counts
@@ -60,6 +61,14 @@ def check_file(report: Path, request_text: str, folder: Path | None = None, sett
         resolver = Resolver(store, parsed.references)
         verdicts = ground_sections(markdown_sections(parsed.body), resolver)
     results += grounding_checks(verdicts, resolver)
+    shares: dict[str, float] = {}
+    if resolver is not None and request_text.strip():
+        from sourcebook.report.measure import relevance_check
+        from sourcebook.report.topicality import default_judge, markdown_relevance
+        from sourcebook.store.embedder import get_embedder
+
+        shares, sizes = markdown_relevance(parsed.body, req, default_judge(get_embedder(store.settings)))
+        results.append(relevance_check(shares, sizes))
     out = compliance_dict(results)
     out["report"] = str(report)
     out["format"] = fmt
@@ -67,6 +76,7 @@ def check_file(report: Path, request_text: str, folder: Path | None = None, sett
     out["requirements"] = req.to_dict()
     out["claim_counts"] = counts(verdicts) if resolver is not None else None
     out["claims"] = [v.to_dict() for v in verdicts]
+    out["section_relevance"] = shares
     out["unresolved"] = [{"citation": c, "reason": why} for c, why in unresolved(resolver)] if resolver else []
     return out
 
@@ -87,7 +97,8 @@ def register_cli(app: typer.Typer) -> None:
     ) -> None:
         """Re-check an existing report: length, sections, format, lists, citations, language, title against
         the request (when given); with --folder every citation is resolved to the folder's passages and every
-        claim verified. Exit code 0 when every measured check passes, 1 otherwise, 2 on bad input."""
+        claim verified, and with both each section's share of on-topic sentences is measured. Exit code 0 when
+        every measured check passes, 1 otherwise, 2 on bad input."""
         from rich.console import Console
         from rich.markup import escape
 

@@ -13,9 +13,8 @@ from sourcebook.report.types import CITE_MARKER
 
 log = logging.getLogger(__name__)
 
-_END = "。！？!?；"
+_END = "。！？!?；;"
 _CLOSERS = "”’」』）)\"'"
-_MARKER_AT = re.compile(r"\s*\[@[A-Za-z0-9_\-:.]+\]")
 
 
 @dataclass
@@ -57,18 +56,31 @@ def support_text(p: Any) -> str:
     return f"{name} {p.title or ''}\n{p.text}"
 
 
-def _split_paragraph(par: str) -> list[str]:
+def split_sentences(par: str, marker: re.Pattern[str] = CITE_MARKER) -> list[str]:
+    """Sentences of one paragraph, each with the citation markers (``marker``: the grammar of one marker)
+    placed before or after its end punctuation. A marker is never cut (a "." inside ``[file.pdf, p. 3]``
+    ends nothing); "." ends a sentence at the end, before whitespace or a marker, or right after a marker."""
     out: list[str] = []
     i, start, n = 0, 0, len(par)
+    after_marker = False
     while i < n:
         ch = par[i]
-        end = ch in _END or (ch == "." and (i + 1 == n or par[i + 1] in " \n[" or (i > 0 and par[i - 1] == "]")))
+        if ch in "[【":
+            m = marker.match(par, i)
+            if m:
+                i, after_marker = m.end(), True
+                continue
+        end = ch in _END or (ch == "." and (i + 1 == n or par[i + 1] in " \t\n[【" or after_marker))
+        after_marker = False
         if end:
             j = i + 1
             while j < n and par[j] in _CLOSERS:
                 j += 1
             while True:
-                m = _MARKER_AT.match(par, j)
+                k = j
+                while k < n and par[k].isspace():
+                    k += 1
+                m = marker.match(par, k)
                 if not m:
                     break
                 j = m.end()
@@ -88,7 +100,7 @@ def join_open_clauses(parts: list[str], marker: re.Pattern[str] = CITE_MARKER) -
     pending = ""
     for part in parts:
         if part.rstrip().endswith(("；", ";")) and not marker.search(part):
-            pending += part
+            pending += part + (" " if part.rstrip().endswith(";") else "")
             continue
         out.append(pending + part)
         pending = ""
@@ -102,7 +114,7 @@ def split_cited_sentences(body: str) -> list[CitedSentence]:
     markers with it, whether placed before or after the end punctuation."""
     out: list[CitedSentence] = []
     for pi, par in enumerate(p for p in re.split(r"\n\s*\n", body) if p.strip()):
-        for raw in join_open_clauses(_split_paragraph(par.strip())):
+        for raw in join_open_clauses(split_sentences(par.strip())):
             out.append(CitedSentence(raw=raw, text=strip_markers(raw).strip(), ids=CITE_MARKER.findall(raw), paragraph=pi))
     return out
 
