@@ -94,3 +94,13 @@ def test_split_claims_keeps_every_citation_form():
     assert cites == [["[@abc123]"], ["[1, 2]"], ["【3】"], ["[deck.pptx, slide 5]"], ["[talk.mp4, 01:20–01:45]"],
                      ['[long_context: "城市充电", chunk 2]'], ["[data.xlsx, Sheet1!A1:B9]"], ["[paper.pdf, p. 3]"]]
     assert all("[" not in c.text and "【" not in c.text for c in claims)
+
+
+def test_pipeline_notes_are_not_claims_even_in_emphasis():
+    from sourcebook.grounding.claims import split_claims
+
+    body = ("*（资料说明：所提供的资料中没有找到与本节直接相关的内容，本节不作推断。）*\n\n"
+            "_(Note: the paper named in the request is not in the folder.)_\n\n"
+            "该市新能源汽车保有量达到12万辆，比上年增长35%[1]。")
+    claims = split_claims(body)
+    assert [c.text for c in claims] == ["该市新能源汽车保有量达到12万辆，比上年增长35%。"]

@@ -23,7 +23,9 @@ CITATION = re.compile(
     r"|【\d{1,4}(?:\s*[,，、\-–]\s*\d{1,4})*】"
     r"|\[[^\[\]\n]{1,160}?\.(?:" + _EXT + r")\b[^\[\]\n]{0,80}\](?!\()"
     r"|\[[A-Za-z_][\w\-]{0,60}:\s*\"[^\"\n]{1,160}\"\s*,\s*chunk\s*\d+\]", re.I)
-_NOTE = re.compile(r"^\s*[（(](?:说明|注|Note)[:：]|^\s*>|^(?:本节|本报告|this section|this report|note[:：])", re.I)
+# the pipeline's notes, also in emphasis: （说明：…）, *（资料说明：…）*, (Note: …), quotes, "本节…"
+_NOTE = re.compile(r"^[*_\s]*[（(][^）)]{0,6}(?:说明|注|Note)[:：]|^\s*>|^[*_\s]*(?:本节|本报告|this section|this report|note[:：])",
+                   re.I)
 _GLUE = re.compile(r"^(?:此外|同时|另外|进一步看|与此相关|从另一角度看|In addition|Moreover|Relatedly|Further|"
                    r"At the same time)[，,]\s*", re.I)
 

@@ -33,10 +33,9 @@ import numpy as np
 
 from sourcebook.report.relevance import split_heading
 
-# what a finished report holds besides claims: figures and their captions (whole lines), and the pipeline's
-# notes (*（资料说明：…）*)
+# what a finished report holds besides claims: figures and their captions (whole lines); the pipeline's
+# notes are not claims (``grounding.claims``)
 _FIGURE_LINE = re.compile(r"^\s*(?:!\[|[*_]+\s*(?:图|Figure\s*)\d)", re.I)
-_NOT_CLAIM = re.compile(r"^[*_\s]*[（(][^）)]{0,6}(?:说明|Note)[:：]", re.I)
 TOPIC_MARGIN = 0.008         # over the nearest other subject (chosen on the tuning half)
 REFERENCE_MARGIN = -0.014    # over the mean of the nearest reference sentences (tuning half)
 NEIGHBOURS = 5               # reference sentences averaged per sentence
@@ -230,7 +229,7 @@ def markdown_relevance(body: str, req: Any, judge: TopicJudge | None = None
         if not heading or is_references_title(heading):
             continue
         text = "\n".join(ln for ln in text.splitlines() if not _FIGURE_LINE.match(ln))
-        claims = [c.text for c in split_claims(text, heading) if not _NOT_CLAIM.search(c.raw)]
+        claims = [c.text for c in split_claims(text, heading)]
         if claims:
             shares[heading] = judge.share(section_topic(req, heading), claims)
             sizes[heading] = len(claims)
