@@ -22,7 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from sourcebook.report.plan import request_keywords
-from sourcebook.report.relevance import on_topic, section_intent
+from sourcebook.report.relevance import background_on_topic, on_topic, section_intent
 from sourcebook.report.requirements import parse_request
 from sourcebook.report.topicality import (
     REFERENCE_MARGIN,
@@ -115,16 +115,19 @@ def main() -> None:
           f"{tune_rates[0]:.1%}, off rejected {tune_rates[1]:.1%}); in use: topic {TOPIC_MARGIN:+.3f}, "
           f"reference {REFERENCE_MARGIN:+.3f}")
     ok = judged(scores)
-    lexical = []
+    lexical, background = [], []
     for r in data["sentences"]:
         it = data["intents"][r["intent"]]
         req = parse_request(it["request"])
         title = next(s for s in req.sections if s.startswith(it["section"]))
-        lexical.append(on_topic(r["text"], section_intent(title, request_keywords(req, top_k=10))))
+        intent = section_intent(title, request_keywords(req, top_k=10))
+        lexical.append(on_topic(r["text"], intent))
+        background.append(background_on_topic(r["text"], intent))
     print("\n| half | measure | on-topic accepted | off-topic rejected |")
     print("|---|---|---|---|")
     for split in ("tune", "heldout"):
-        for name, verdicts in (("e5 contrastive", ok), ("writer's lexical rule", lexical)):
+        for name, verdicts in (("e5 contrastive", ok), ("writer's lexical rule", lexical),
+                               ("writer's rule for corpus sentences", background)):
             r = rates(data, verdicts, split)
             print(f"| {split} | {name} | {r['on'][0]:.1%} ({r['on'][1]}) | {r['off'][0]:.1%} ({r['off'][1]}) |")
     print("\nheld-out, e5 contrastive, per kind / language:")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from sourcebook.report.relevance import is_generic, on_topic, relevance, section_intent, split_heading
+from sourcebook.report.relevance import (
+    background_on_topic,
+    is_generic,
+    on_topic,
+    relevance,
+    section_intent,
+    split_heading,
+)
 
 
 def test_heading_and_instruction_are_split():
@@ -28,3 +35,15 @@ def test_relevance_is_absolute_and_needs_a_topic_word():
     intro = section_intent("引言", ["新能源汽车", "充电桩"])
     assert not on_topic("本文的引言部分介绍研究背景与方法。", intro)
     assert on_topic("该市新能源汽车销量达到12.4万辆。", intro)
+
+
+def test_background_sentences_need_a_subject_word_of_the_request():
+    outlook = section_intent("全球价值与发展展望", ["十五五", "规划", "现代化"])
+    # shares only the section's name with the section: about something else
+    assert not background_on_topic("2023年11月，首届全球人工智能安全峰会在英国布莱切利召开。", outlook)
+    assert background_on_topic("“十五五”规划为全球经济发展注入新的确定性，展望二〇三五年基本实现现代化。", outlook)
+    stress = section_intent("学生压力现状分析", ["压力", "干预", "数据挖掘"])
+    # the section's own subject word is enough for a background sentence that states a fact about it
+    assert background_on_topic("据统计，有超过40%的高中生因学业压力出现过失眠、头痛等生理症状。", stress)
+    assert not background_on_topic("这些负面情绪可能会影响学生的学习效率和人际交往。", stress)
+    assert not background_on_topic("本次奶茶饮品营销调查共访问了八百名消费者。", stress)

@@ -31,7 +31,7 @@ from sourcebook.report.prose import (
     starts_mid_sentence,
     strip_labels,
 )
-from sourcebook.report.relevance import Intent, on_topic, relevance, section_intent, terms_of
+from sourcebook.report.relevance import Intent, background_on_topic, relevance, section_intent, terms_of
 from sourcebook.report.terms import cjk_bigrams, content_words
 from sourcebook.report.types import Draft, DraftSection, Requirements
 
@@ -46,7 +46,6 @@ CONNECTORS = {
 }
 MMR_LAMBDA = 0.7
 FILE_E5 = 0.80
-FLOOR_BACKGROUND = 0.9  # background-corpus sentences must name more of the intent than the user's own files
 DUPLICATE_JACCARD = 0.6
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
@@ -393,7 +392,7 @@ class ExtractiveWriter:
         if self.is_primary(c.source):
             ok = self.file_relevant(c.source, intent)
         else:
-            ok = on_topic(c.text, intent) and relevance(c.text, intent) >= FLOOR_BACKGROUND
+            ok = background_on_topic(c.text, intent)
         if ok:
             self.relevant_sources.add(c.source)
         return ok
