@@ -91,3 +91,37 @@ def make_folder(root: Path, files: dict[str, str], broken_video: bool = False) -
     if broken_video:
         (root / "video.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"this is not a real video stream" * 40)
     return root
+
+
+# off-topic articles for a report on city EV charging: a drinks survey, thesis format rules, an unrelated
+# provincial project, sport news and download-page furniture
+OFF_TOPIC = [
+    {"title": "奶茶饮品营销调查", "page_body": "本次奶茶饮品营销调查共访问了八百名消费者。多数消费者更看重口味和价格，"
+     "芝士奶盖和水果茶最受年轻人欢迎。门店通过会员积分和节日促销提高复购率。外卖订单占到饮品销售额的四成。"},
+    {"title": "毕业论文格式规范", "page_body": "毕业论文正文一律使用宋体小四号字，行距为一点五倍。摘要不超过三百字，关键词"
+     "三到五个。参考文献按照著录规则排列，图表须有编号和标题。页码从正文第一页开始连续编排。"},
+    {"title": "省级机器翻译项目简介", "page_body": "该省级机器翻译项目面向少数民族语言与汉语互译，建设了平行语料库。"
+     "项目组开发了术语管理工具，并在政务服务窗口试点部署。翻译结果由人工校对后发布。"},
+    {"title": "足球俱乐部转会新闻", "page_body": "这家足球俱乐部在夏季转会窗口签下了一名新前锋，转会费创下俱乐部纪录。"
+     "主教练表示新援将帮助球队提升进攻效率。球迷对新赛季的表现充满期待。"},
+    {"title": "文库文档信息", "page_body": "内容提供方：城市资料分享 大小：53 KB 页数：12 下载券：2。"
+     "本文档由用户上传，下载文档后可查看全部内容。版权所有，侵权必究，如有问题请联系客服。"},
+]
+
+EV_REQUEST = ("请根据提供的资料撰写一篇《城市新能源汽车与充电设施发展报告》，包含以下部分：（1）引言；（2）发展现状"
+           "（说明新能源汽车销量和充电桩建设情况）；（3）主要问题；（4）参考资料。全文字数在400至600字之间。")
+
+
+def build_ev_report(tmp_path):
+    """A no-LLM report for ``EV_REQUEST`` on a folder of one on-topic note plus the ``OFF_TOPIC`` corpus:
+    (folder, store, settings, pipeline result)."""
+    from sourcebook.config import get_settings
+    from sourcebook.ingest.folder import ingest_folder
+    from sourcebook.report.pipeline import build_report
+    from tests.docgen import make_corpus
+
+    settings = get_settings(cache_dir=tmp_path / "cache")
+    folder = make_folder(tmp_path / "folder", {"城市交通.md": ZH_FILES["城市交通.md"]})
+    make_corpus(folder / "long_context.json", OFF_TOPIC)
+    store = ingest_folder(folder, settings).store
+    return folder, store, settings, build_report(store, EV_REQUEST, settings, tmp_path / "run")

@@ -15,30 +15,11 @@ from sourcebook.ingest.folder import ingest_folder
 from sourcebook.llm import make_client
 from sourcebook.llm.scripted import ScriptedServer
 from sourcebook.report.pipeline import build_report
-from tests.docgen import make_corpus
-from tests.report_corpus import ZH_FILES, make_folder
-
-OFF_TOPIC = [
-    {"title": "奶茶饮品营销调查", "page_body": "本次奶茶饮品营销调查共访问了八百名消费者。多数消费者更看重口味和价格，"
-     "芝士奶盖和水果茶最受年轻人欢迎。门店通过会员积分和节日促销提高复购率，外卖订单占到销售额的四成。"},
-    {"title": "毕业论文格式规范", "page_body": "毕业论文正文一律使用宋体小四号字，行距为一点五倍。摘要不超过三百字，关键词"
-     "三到五个。参考文献按照著录规则排列，图表须有编号和标题，页码从正文第一页开始连续编排。"},
-    {"title": "省级机器翻译项目简介", "page_body": "该省级机器翻译项目面向少数民族语言与汉语互译，建设了平行语料库。"
-     "项目组开发了术语管理工具，并在政务服务窗口试点部署，翻译结果由人工校对后发布。"},
-    {"title": "足球俱乐部转会新闻", "page_body": "这家足球俱乐部在夏季转会窗口签下了一名新前锋，转会费创下俱乐部纪录。"
-     "主教练表示新援将帮助球队提升进攻效率，球迷对新赛季的表现充满期待。"},
-]
-
-REQUEST = ("请根据提供的资料撰写一篇《城市新能源汽车与充电设施发展报告》，包含以下部分：（1）引言；（2）发展现状"
-           "（说明新能源汽车销量和充电桩建设情况）；（3）主要问题；（4）参考资料。全文字数在400至600字之间。")
+from tests.report_corpus import EV_REQUEST, ZH_FILES, build_ev_report, make_folder
 
 
 def test_off_topic_corpus_is_never_cited(tmp_path: Path):
-    settings = get_settings(cache_dir=tmp_path / "cache")
-    folder = make_folder(tmp_path / "folder", {"城市交通.md": ZH_FILES["城市交通.md"]})
-    make_corpus(folder / "long_context.json", OFF_TOPIC)
-    store = ingest_folder(folder, settings).store
-    res = build_report(store, REQUEST, settings, tmp_path / "run")
+    folder, store, settings, res = build_ev_report(tmp_path)
     md = res.paths["md"].read_text(encoding="utf-8")
     body, _, refs = md.partition("## 参考资料")
     assert "long_context" not in refs, refs
@@ -104,7 +85,7 @@ def test_contradicted_and_uncited_claims_are_fixed_or_removed(store, tmp_path: P
     with ScriptedServer(default={"respond": model}) as srv:
         llm = LLMSettings(provider="openai", base_url=srv.openai_base_url, api_key="test", model="scripted",
                           max_retries=0, timeout_s=20)
-        res = build_report(st, REQUEST, settings, tmp_path / "run", client=make_client(llm))
+        res = build_report(st, EV_REQUEST, settings, tmp_path / "run", client=make_client(llm))
     md = res.paths["md"].read_text(encoding="utf-8")
     assert "氢燃料公交" not in md                      # the uncited invented claim was removed
     assert "21.4万辆" not in md                        # the altered number did not survive
@@ -136,7 +117,7 @@ def test_model_verdict_is_kept_when_stricter(store, tmp_path: Path):
     with ScriptedServer(default={"respond": strict}) as srv:
         llm = LLMSettings(provider="openai", base_url=srv.openai_base_url, api_key="test", model="scripted",
                           max_retries=0, timeout_s=20)
-        res = build_report(st, REQUEST, settings, tmp_path / "run", client=make_client(llm))
+        res = build_report(st, EV_REQUEST, settings, tmp_path / "run", client=make_client(llm))
     comp = json.loads((res.run_dir / "compliance.json").read_text(encoding="utf-8"))
     cited = [c for c in comp["claims_detail"] if c["passage_id"]]
     assert cited and all(c["verdict"] == "contradicted" and c["offline"] in ("quoted", "supported") for c in cited)

@@ -10,13 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sourcebook.config import get_settings
-from sourcebook.ingest.folder import ingest_folder
 from sourcebook.report.measure import SECTION_RELEVANCE_MIN, measure
-from sourcebook.report.pipeline import build_report
 from sourcebook.report.topicality import REFERENCE, TopicJudge, markdown_relevance, section_topic
-from tests.docgen import make_corpus
-from tests.report_corpus import ZH_FILES, make_folder
+from tests.report_corpus import EV_REQUEST, build_ev_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,29 +68,8 @@ def test_page_furniture_scores_below_prose_of_the_same_subject():
     assert on > furniture
 
 
-OFF_TOPIC = [
-    {"title": "奶茶饮品营销调查", "page_body": "本次奶茶饮品营销调查共访问了八百名消费者。多数消费者更看重口味和价格，"
-     "芝士奶盖和水果茶最受年轻人欢迎。门店通过会员积分和节日促销提高复购率。外卖订单占到饮品销售额的四成。"},
-    {"title": "毕业论文格式规范", "page_body": "毕业论文正文一律使用宋体小四号字，行距为一点五倍。摘要不超过三百字，关键词"
-     "三到五个。参考文献按照著录规则排列，图表须有编号和标题。页码从正文第一页开始连续编排。"},
-    {"title": "省级机器翻译项目简介", "page_body": "该省级机器翻译项目面向少数民族语言与汉语互译，建设了平行语料库。"
-     "项目组开发了术语管理工具，并在政务服务窗口试点部署。翻译结果由人工校对后发布。"},
-    {"title": "足球俱乐部转会新闻", "page_body": "这家足球俱乐部在夏季转会窗口签下了一名新前锋，转会费创下俱乐部纪录。"
-     "主教练表示新援将帮助球队提升进攻效率。球迷对新赛季的表现充满期待。"},
-    {"title": "文库文档信息", "page_body": "内容提供方：城市资料分享 大小：53 KB 页数：12 下载券：2。"
-     "本文档由用户上传，下载文档后可查看全部内容。版权所有，侵权必究，如有问题请联系客服。"},
-]
-
-REQUEST = ("请根据提供的资料撰写一篇《城市新能源汽车与充电设施发展报告》，包含以下部分：（1）引言；（2）发展现状"
-           "（说明新能源汽车销量和充电桩建设情况）；（3）主要问题；（4）参考资料。全文字数在400至600字之间。")
-
-
 def test_padding_a_section_with_cited_off_topic_sentences_fails_it(tmp_path: Path):
-    settings = get_settings(cache_dir=tmp_path / "cache")
-    folder = make_folder(tmp_path / "folder", {"城市交通.md": ZH_FILES["城市交通.md"]})
-    make_corpus(folder / "long_context.json", OFF_TOPIC)
-    store = ingest_folder(folder, settings).store
-    res = build_report(store, REQUEST, settings, tmp_path / "run")
+    folder, store, settings, res = build_ev_report(tmp_path)
     comp = json.loads((res.run_dir / "compliance.json").read_text(encoding="utf-8"))
     check = next(c for c in comp["checks"] if c["name"] == "section_relevance")
     assert check["passed"] is True, check
@@ -131,7 +106,7 @@ def test_padding_a_section_with_cited_off_topic_sentences_fails_it(tmp_path: Pat
     padded_md = tmp_path / "padded.md"
     padded_md.write_text(m.markdown, encoding="utf-8")
     for path, ok in ((res.paths["md"], True), (padded_md, False)):
-        out = check_file(path, REQUEST, folder, settings)
+        out = check_file(path, EV_REQUEST, folder, settings)
         rel = next(c for c in out["checks"] if c["name"] == "section_relevance")
         assert rel["passed"] is ok, (path.name, rel)
         assert (out["section_relevance"]["发展现状"] >= SECTION_RELEVANCE_MIN) is ok, out["section_relevance"]
