@@ -118,6 +118,8 @@ class DenseCache:
                 self.ann = AnnIndex.build(self.matrix, self.rowids)
                 self.ann.save(self.ann_dir, generation)
                 return
+        if self.ann.size >= self.n:      # nothing added since the last refresh: no per-query set difference
+            return
         missing = np.flatnonzero(~np.isin(self.rowids, self.ann.rowids))
         if len(missing):
             self.ann.add(self.matrix[missing], self.rowids[missing])
